@@ -1,0 +1,18 @@
+"""Reflex configuration: every value comes from the settings module."""
+
+import reflex as rx
+
+from whatsapp_app.config import configuracoes
+
+_cfg = configuracoes()
+
+config = rx.Config(
+    app_name="whatsapp_app",
+    show_built_with_reflex=False,
+    db_url=_cfg.database_url,
+    redis_url=_cfg.redis_url or None,
+    telemetry_enabled=False,
+    frontend_port=_cfg.port,
+    backend_port=_cfg.port,
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)

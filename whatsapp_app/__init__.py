@@ -1,0 +1,1 @@
+"""Módulo de follow-up por WhatsApp de um CRM de vendas."""

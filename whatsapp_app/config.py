@@ -1,0 +1,68 @@
+"""Settings: the one place that reads the environment.
+
+Every variable the app uses is a field here; README.md lists them. Values are read once per
+process (``configuracoes()`` is cached); tests call ``configuracoes.cache_clear()`` after
+changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RAIZ_PROJETO = Path(__file__).resolve().parent.parent
+PASTA_DADOS = RAIZ_PROJETO / "data"
+SEGREDO_DESENVOLVIMENTO = "desenvolvimento-inseguro-troque-em-producao"
+
+
+class Configuracoes(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    ambiente: Literal["desenvolvimento", "producao", "teste"] = "desenvolvimento"
+    database_url: str = f"sqlite:///{PASTA_DADOS / 'whatsapp_app.db'}"
+    redis_url: str = ""
+    port: int = 3000
+    log_level: str = "INFO"
+
+    # Segredo usado para derivar a chave que cifra credenciais de provedores.
+    segredo_app: str = SEGREDO_DESENVOLVIMENTO
+    sessao_horas: int = Field(default=12, ge=1, le=24 * 30)
+    login_max_tentativas: int = Field(default=5, ge=1)
+    login_janela_minutos: int = Field(default=15, ge=1)
+
+    demo_senha: str = ""
+    internal_dispatch_token: str = ""
+    metrics_token: str = ""
+
+    agendador_ativo: bool = True
+    agendador_intervalo_s: float = Field(default=5.0, gt=0)
+    simulador_port: int = 8765
+
+    # "chave=1,outra=0": força flags em todas as empresas, acima do valor no banco.
+    feature_flags: str = ""
+
+    @model_validator(mode="after")
+    def _segredo_forte_em_producao(self) -> Configuracoes:
+        if self.ambiente == "producao" and self.segredo_app == SEGREDO_DESENVOLVIMENTO:
+            raise ValueError("SEGREDO_APP precisa ser definido em produção.")
+        return self
+
+    @property
+    def usa_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def flags_forcadas(self) -> dict[str, bool]:
+        forcadas: dict[str, bool] = {}
+        for item in filter(None, (p.strip() for p in self.feature_flags.split(","))):
+            chave, _, valor = item.partition("=")
+            forcadas[chave.strip()] = valor.strip().lower() in {"1", "true", "sim", "on"}
+        return forcadas
+
+
+@lru_cache
+def configuracoes() -> Configuracoes:
+    return Configuracoes()
