@@ -1,0 +1,77 @@
+"""The REST API: a FastAPI app mounted into the Reflex backend (``rx.App(api_transformer=...)``).
+
+Routers are thin; every error leaves in the contract's one shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from whatsapp_app.api import auth, empresa, saude
+from whatsapp_app.logs import configurar_logs, logger
+from whatsapp_app.validacoes import ErroApp, corpo_erro, traduzir_erros
+
+_log = logger("api")
+
+_CODIGOS_HTTP = {
+    400: ("requisicao_invalida", "Requisição inválida."),
+    401: ("nao_autenticado", "Autenticação necessária."),
+    403: ("sem_permissao", "Seu perfil não permite esta ação."),
+    404: ("nao_encontrado", "Recurso não encontrado."),
+    405: ("metodo_nao_permitido", "Método não permitido nesta rota."),
+    415: ("tipo_nao_suportado", "Envie o corpo como JSON."),
+}
+
+
+def _registrar_erros(api: FastAPI) -> None:
+    @api.exception_handler(ErroApp)
+    async def _erro_app(_request: Request, exc: ErroApp) -> JSONResponse:
+        return JSONResponse(exc.corpo(), status_code=exc.status)
+
+    @api.exception_handler(RequestValidationError)
+    async def _validacao(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            corpo_erro("validacao", "Dados inválidos.", traduzir_erros(exc.errors())),
+            status_code=422,
+        )
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codigo, mensagem = _CODIGOS_HTTP.get(exc.status_code, ("erro_http", "Erro na requisição."))
+        return JSONResponse(
+            corpo_erro(codigo, mensagem), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @api.exception_handler(Exception)
+    async def _inesperado(request: Request, exc: Exception) -> JSONResponse:
+        referencia = uuid.uuid4().hex[:12]
+        _log.exception(
+            "erro inesperado", extra={"rota": request.url.path, "referencia": referencia}
+        )
+        return JSONResponse(
+            corpo_erro(
+                "erro_interno", f"Erro interno. Tente novamente (referência {referencia})."
+            ),
+            status_code=500,
+        )
+
+
+def criar_api() -> FastAPI:
+    configurar_logs()
+    api = FastAPI(title="WhatsApp follow-up API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    _registrar_erros(api)
+    for modulo in (saude, auth, empresa):
+        api.include_router(modulo.router)
+
+    @api.api_route(
+        "/api/{caminho:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    async def _rota_desconhecida(caminho: str) -> JSONResponse:
+        return JSONResponse(corpo_erro("nao_encontrado", "Rota não encontrada."), status_code=404)
+
+    return api

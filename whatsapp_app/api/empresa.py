@@ -1,0 +1,36 @@
+"""Company settings and pipeline stages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from whatsapp_app import empresas
+from whatsapp_app.api.deps import AdminAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.validacoes import EmpresaAtualizacao
+
+router = APIRouter(prefix="/api", tags=["empresa"])
+
+
+@router.get("/empresa")
+def obter(sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
+    """The caller's company settings."""
+    empresa = empresas.obter_empresa(sessao=sessao, id_empresa=usuario.id_empresa)
+    return empresas.empresa_publica(empresa)
+
+
+@router.patch("/empresa")
+def atualizar(dados: EmpresaAtualizacao, sessao: SessaoDep, usuario: AdminAtual) -> dict[str, Any]:
+    """Change name, time zone or sending window (admin)."""
+    empresa = empresas.atualizar_empresa(sessao=sessao, id_empresa=usuario.id_empresa, dados=dados)
+    return empresas.empresa_publica(empresa)
+
+
+@router.get("/estagios")
+def listar_estagios(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
+    """The company's pipeline stages in order."""
+    return [
+        empresas.estagio_publico(e)
+        for e in empresas.listar_estagios(sessao=sessao, id_empresa=usuario.id_empresa)
+    ]

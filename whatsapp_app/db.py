@@ -1,0 +1,69 @@
+"""Engines and sessions. Tables come from Alembic migrations, never from ``create_all``.
+
+SQLite is the embedded default: WAL journal, a long busy timeout and ``BEGIN IMMEDIATE`` for
+every transaction, so two processes that both want to write queue up instead of failing half
+way (SQLite has no row locks; the write lock is the whole database). PostgreSQL uses real
+row locks (``FOR UPDATE``, ``SKIP LOCKED``) where the services ask for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from whatsapp_app.config import configuracoes
+
+SQLITE_ESPERA_LOCK_MS = 30_000  # milliseconds a writer waits for the database lock
+
+
+def _preparar_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _ao_conectar(conexao: Any, _registro: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        conexao.isolation_level = None
+        cursor = conexao.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_ESPERA_LOCK_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _ao_iniciar(conexao: Any) -> None:
+        conexao.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache(maxsize=8)
+def engine_para(url: str) -> Engine:
+    """One engine per URL per process (pools are not shared across forks)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_ESPERA_LOCK_MS / 1000})
+        _preparar_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def engine() -> Engine:
+    return engine_para(configuracoes().database_url)
+
+
+def eh_postgres(sessao: Session) -> bool:
+    return sessao.get_bind().dialect.name == "postgresql"
+
+
+@contextmanager
+def sessao() -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    with Session(engine(), expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise

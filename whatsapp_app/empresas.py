@@ -1,0 +1,56 @@
+"""Company settings and pipeline stages: service functions shared by the API and the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from whatsapp_app.models import Empresa, Estagio
+from whatsapp_app.tempo import agora
+from whatsapp_app.validacoes import EmpresaAtualizacao, NaoEncontrado
+
+
+def empresa_publica(empresa: Empresa) -> dict[str, Any]:
+    return {
+        "id": empresa.id,
+        "nome": empresa.nome,
+        "fuso_horario": empresa.fuso_horario,
+        "janela_envio": empresa.janela_envio,
+    }
+
+
+def obter_empresa(*, sessao: Session, id_empresa: str) -> Empresa:
+    empresa = sessao.get(Empresa, id_empresa)
+    if empresa is None:
+        raise NaoEncontrado("Empresa não encontrada.")
+    return empresa
+
+
+def atualizar_empresa(
+    *, sessao: Session, id_empresa: str, dados: EmpresaAtualizacao
+) -> Empresa:
+    empresa = obter_empresa(sessao=sessao, id_empresa=id_empresa)
+    enviados = dados.model_fields_set
+    if "nome" in enviados and dados.nome:
+        empresa.nome = dados.nome
+    if "fuso_horario" in enviados and dados.fuso_horario:
+        empresa.fuso_horario = dados.fuso_horario
+    if "janela_envio" in enviados:
+        empresa.janela_envio = dados.janela_envio.model_dump() if dados.janela_envio else None
+    empresa.atualizado_em = agora()
+    sessao.add(empresa)
+    sessao.flush()
+    return empresa
+
+
+def listar_estagios(*, sessao: Session, id_empresa: str) -> list[Estagio]:
+    return list(
+        sessao.exec(
+            select(Estagio).where(Estagio.id_empresa == id_empresa).order_by(col(Estagio.ordem))
+        ).all()
+    )
+
+
+def estagio_publico(estagio: Estagio) -> dict[str, Any]:
+    return {"id": estagio.id, "nome": estagio.nome, "ordem": estagio.ordem, "cor": estagio.cor}

@@ -1,0 +1,283 @@
+"""The schema. Every tenant table carries ``id_empresa`` and is indexed for its queries.
+
+Migrations in ``alembic/versions`` create these tables; ``alembic check`` in CI proves the two
+agree. Names follow the user's plan (pt-BR domain names).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from whatsapp_app.tempo import DataHoraUtc, agora
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TAMANHO_ID = 32
+
+
+def novo_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _id() -> Any:
+    return Field(default_factory=novo_id, primary_key=True, max_length=TAMANHO_ID)
+
+
+def _ref(tabela: str, *, nulo: bool = False, ondelete: str = "CASCADE") -> Any:
+    return Field(
+        default=None if nulo else ...,
+        sa_column=sa.Column(
+            sa.String(TAMANHO_ID),
+            sa.ForeignKey(f"{tabela}.id", ondelete=ondelete),
+            nullable=nulo,
+        ),
+    )
+
+
+def _empresa() -> Any:
+    return _ref("empresa")
+
+
+def _quando(*, nulo: bool = False) -> Any:
+    if nulo:
+        return Field(default=None, sa_column=sa.Column(DataHoraUtc(), nullable=True))
+    return Field(default_factory=agora, sa_column=sa.Column(DataHoraUtc(), nullable=False))
+
+
+class Perfil(StrEnum):
+    ADMIN = "admin"
+    GESTOR = "gestor"
+    VENDEDOR = "vendedor"
+
+
+class StatusAgendamento(StrEnum):
+    PENDENTE = "PENDENTE"
+    PROCESSANDO = "PROCESSANDO"
+    ENVIADO = "ENVIADO"
+    ERRO = "ERRO"
+    INCERTO = "INCERTO"
+    CANCELADO = "CANCELADO"
+
+
+class Reentrada(StrEnum):
+    UMA_VEZ = "uma_vez"
+    A_CADA_ENTRADA = "a_cada_entrada"
+
+
+class Provedor(StrEnum):
+    EVOLUTION = "evolution"
+    CLOUD_API = "cloud_api"
+    SIMULADOR = "simulador"
+
+
+class Empresa(SQLModel, table=True):
+    __tablename__ = "empresa"
+
+    id: str = _id()
+    nome: str = Field(max_length=200)
+    fuso_horario: str = Field(default="America/Sao_Paulo", max_length=64)
+    # {"inicio": "08:00", "fim": "20:00", "dias_semana": [0..6]} (0 = segunda) ou None.
+    janela_envio: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
+    criado_em: datetime = _quando()
+    atualizado_em: datetime = _quando()
+
+
+class Usuario(SQLModel, table=True):
+    __tablename__ = "usuario"
+    __table_args__ = (sa.Index(None, "id_empresa", "perfil"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    nome: str = Field(max_length=200)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    senha_hash: str = Field(max_length=255)
+    perfil: str = Field(default=Perfil.VENDEDOR.value, max_length=16)
+    tema: str = Field(default="system", max_length=8)  # light | dark | system
+    ativo: bool = True
+    criado_em: datetime = _quando()
+
+
+class SessaoUsuario(SQLModel, table=True):
+    """A login: the browser cookie and the API bearer token are the same opaque token."""
+
+    __tablename__ = "sessao_usuario"
+    __table_args__ = (sa.Index(None, "id_empresa", "id_usuario"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_usuario: str = _ref("usuario")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    criado_em: datetime = _quando()
+    expira_em: datetime = _quando()
+    revogada_em: datetime | None = _quando(nulo=True)
+
+
+class TentativaLogin(SQLModel, table=True):
+    """Failed logins, counted per e-mail and per IP for rate limiting.
+
+    Not tenant-scoped on purpose: it is written before anyone is known to belong to a company.
+    """
+
+    __tablename__ = "tentativa_login"
+    __table_args__ = (sa.Index(None, "email", "criado_em"), sa.Index(None, "ip", "criado_em"))
+
+    id: str = _id()
+    email: str = Field(max_length=254)
+    ip: str = Field(max_length=64)
+    criado_em: datetime = _quando()
+
+
+class Estagio(SQLModel, table=True):
+    __tablename__ = "estagio"
+    __table_args__ = (sa.Index(None, "id_empresa", "ordem"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    nome: str = Field(max_length=80)
+    ordem: int
+    cor: str = Field(default="gray", max_length=16)
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "lead"
+    __table_args__ = (
+        sa.Index(None, "id_empresa", "id_estagio"),
+        sa.Index(None, "id_empresa", "telefone"),
+    )
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    nome: str = Field(max_length=200)
+    telefone: str = Field(max_length=20)  # E.164
+    id_estagio: str = _ref("estagio", ondelete="RESTRICT")
+    id_responsavel: str | None = _ref("usuario", nulo=True, ondelete="SET NULL")
+    criado_em: datetime = _quando()
+    atualizado_em: datetime = _quando()
+
+
+class LeadEstagioHistorico(SQLModel, table=True):
+    """Every entry of a lead into a stage; ``ordinal`` counts entries per (lead, stage)."""
+
+    __tablename__ = "lead_estagio_historico"
+    __table_args__ = (
+        sa.UniqueConstraint("id_lead", "id_estagio", "ordinal", name="uq_historico_entrada"),
+        sa.Index(None, "id_empresa", "id_lead"),
+    )
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_lead: str = _ref("lead")
+    id_estagio: str = _ref("estagio")
+    id_estagio_anterior: str | None = Field(default=None, max_length=TAMANHO_ID)
+    ordinal: int
+    id_usuario: str | None = Field(default=None, max_length=TAMANHO_ID)
+    criado_em: datetime = _quando()
+
+
+class WhatsappInstancia(SQLModel, table=True):
+    __tablename__ = "whatsapp_instancia"
+    __table_args__ = (sa.Index(None, "id_empresa"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    nome: str = Field(max_length=120)
+    provider: str = Field(max_length=16)
+    # Provider credentials, encrypted at rest (Fernet); never returned by the API.
+    config_cifrada: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    status: str = Field(default="desconectado", max_length=16)
+    ultima_sincronizacao: datetime | None = _quando(nulo=True)
+    criado_em: datetime = _quando()
+
+
+class WhatsappAutomacao(SQLModel, table=True):
+    __tablename__ = "whatsapp_automacao"
+    __table_args__ = (sa.Index("ix_whatsapp_automacao_gatilho", "id_empresa", "id_estagio_trigger", "ativo"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    nome: str = Field(max_length=120)
+    evento: str = Field(default="lead_stage_changed", max_length=32)
+    id_estagio_trigger: str = _ref("estagio")
+    id_whatsapp_instancia: str = _ref("whatsapp_instancia")
+    ativo: bool = True
+    reentrada: str = Field(default=Reentrada.UMA_VEZ.value, max_length=16)
+    cancelar_ao_sair: bool = True
+    criado_em: datetime = _quando()
+    atualizado_em: datetime = _quando()
+
+
+class WhatsappAutomacaoEtapa(SQLModel, table=True):
+    __tablename__ = "whatsapp_automacao_etapa"
+    __table_args__ = (
+        sa.UniqueConstraint("id_whatsapp_automacao", "ordem", name="uq_etapa_automacao_ordem"),
+        sa.Index(None, "id_empresa"),
+    )
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_whatsapp_automacao: str = _ref("whatsapp_automacao")
+    ordem: int
+    atraso_minutos: int = 0
+    mensagem: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+
+
+class WhatsappAutomacaoAgendamento(SQLModel, table=True):
+    """One follow-up job. See contract.md section 2 for the only legal status moves."""
+
+    __tablename__ = "whatsapp_automacao_agendamento"
+    __table_args__ = (
+        sa.UniqueConstraint("id_empresa", "chave_idempotencia", name="uq_agendamento_chave"),
+        # Legacy dedupe, kept during rollout (plan 2.2); new rows fill it with the key.
+        sa.UniqueConstraint("id_empresa", "referencia_evento", name="uq_agendamento_referencia_evento"),
+        # The dispatcher's claim query: due jobs by status and time.
+        sa.Index("ix_agendamento_status_agendado_para", "status", "agendado_para"),
+        sa.Index("ix_agendamento_empresa_lead", "id_empresa", "id_lead"),
+        sa.Index("ix_agendamento_empresa_automacao", "id_empresa", "id_whatsapp_automacao", "status"),
+    )
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_lead: str = _ref("lead")
+    id_whatsapp_automacao: str = _ref("whatsapp_automacao")
+    id_etapa: str = _ref("whatsapp_automacao_etapa")
+    id_estagio_trigger: str = Field(max_length=TAMANHO_ID)
+    chave_idempotencia: str = Field(max_length=255)
+    # Legacy: kept filled for old readers during rollout; nothing depends on it.
+    referencia_evento: str | None = Field(default=None, max_length=255)
+    status: str = Field(default=StatusAgendamento.PENDENTE.value, max_length=16)
+    agendado_para: datetime = _quando()
+    tentativas: int = 0
+    ultimo_erro: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = _quando(nulo=True)
+    envio_iniciado_em: datetime | None = _quando(nulo=True)
+    enviado_em: datetime | None = _quando(nulo=True)
+    provider_message_id: str | None = Field(default=None, max_length=255)
+    motivo_cancelamento: str | None = Field(default=None, max_length=64)
+    criado_em: datetime = _quando()
+    atualizado_em: datetime = _quando()
+
+
+class FeatureFlag(SQLModel, table=True):
+    __tablename__ = "feature_flag"
+    __table_args__ = (sa.UniqueConstraint("id_empresa", "chave"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    chave: str = Field(max_length=64)
+    ativo: bool = False
+    atualizado_em: datetime = _quando()

@@ -1,0 +1,215 @@
+"""Validation and the one error shape every 4xx/5xx uses (contract.md section 4).
+
+Services raise ``ErroApp`` subclasses; the API turns them into
+``{"erro": {"codigo", "mensagem", "campos"?}}`` and the UI shows ``mensagem`` (or the field
+messages next to their fields). Pydantic errors are translated to pt-BR here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import phonenumbers
+from pydantic import ValidationError
+
+
+class ErroApp(Exception):
+    status = 400
+    codigo = "requisicao_invalida"
+
+    def __init__(
+        self, mensagem: str, *, campos: Mapping[str, str] | None = None, codigo: str | None = None
+    ) -> None:
+        super().__init__(mensagem)
+        self.mensagem = mensagem
+        self.campos = dict(campos or {})
+        if codigo:
+            self.codigo = codigo
+
+    def corpo(self) -> dict[str, Any]:
+        return corpo_erro(self.codigo, self.mensagem, self.campos or None)
+
+
+class ErroValidacao(ErroApp):
+    status = 422
+    codigo = "validacao"
+
+    def __init__(self, campos: Mapping[str, str], mensagem: str = "Dados inválidos.") -> None:
+        super().__init__(mensagem, campos=campos)
+
+
+class NaoAutenticado(ErroApp):
+    status = 401
+    codigo = "nao_autenticado"
+
+
+class SemPermissao(ErroApp):
+    status = 403
+    codigo = "sem_permissao"
+
+
+class NaoEncontrado(ErroApp):
+    status = 404
+    codigo = "nao_encontrado"
+
+    def __init__(self, mensagem: str = "Registro não encontrado.") -> None:
+        super().__init__(mensagem)
+
+
+class Conflito(ErroApp):
+    status = 409
+    codigo = "conflito"
+
+
+class MuitasTentativas(ErroApp):
+    status = 429
+    codigo = "muitas_tentativas"
+
+
+def corpo_erro(codigo: str, mensagem: str, campos: Mapping[str, str] | None = None) -> dict:
+    erro: dict[str, Any] = {"codigo": codigo, "mensagem": mensagem}
+    if campos:
+        erro["campos"] = dict(campos)
+    return {"erro": erro}
+
+
+_MENSAGENS = {
+    "missing": "Campo obrigatório.",
+    "string_too_short": "Deve ter pelo menos {min_length} caractere(s).",
+    "string_too_long": "Deve ter no máximo {max_length} caracteres.",
+    "string_type": "Deve ser um texto.",
+    "int_type": "Deve ser um número inteiro.",
+    "int_parsing": "Deve ser um número inteiro.",
+    "bool_type": "Deve ser verdadeiro ou falso.",
+    "bool_parsing": "Deve ser verdadeiro ou falso.",
+    "greater_than_equal": "Deve ser maior ou igual a {ge}.",
+    "less_than_equal": "Deve ser menor ou igual a {le}.",
+    "greater_than": "Deve ser maior que {gt}.",
+    "less_than": "Deve ser menor que {lt}.",
+    "literal_error": "Valor inválido; use um de: {expected}.",
+    "enum": "Valor inválido; use um de: {expected}.",
+    "list_type": "Deve ser uma lista.",
+    "too_short": "Deve ter pelo menos {min_length} item(ns).",
+    "too_long": "Deve ter no máximo {max_length} itens.",
+    "dict_type": "Deve ser um objeto.",
+    "model_type": "Deve ser um objeto.",
+    "extra_forbidden": "Campo desconhecido.",
+    "json_invalid": "JSON inválido.",
+    "string_pattern_mismatch": "Formato inválido.",
+    "value_error": "{erro}",
+}
+
+
+def _caminho(loc: Iterable[Any]) -> str:
+    partes = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(partes) or "corpo"
+
+
+def traduzir_erros(erros: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Pydantic/FastAPI error list → ``{"campo": "mensagem pt-BR"}`` (first error per field)."""
+    campos: dict[str, str] = {}
+    for erro in erros:
+        campo = _caminho(erro.get("loc", ()))
+        if campo in campos:
+            continue
+        contexto = dict(erro.get("ctx") or {})
+        if erro.get("type") == "value_error":
+            contexto["erro"] = str(contexto.get("error", erro.get("msg", ""))).removeprefix(
+                "Value error, "
+            )
+        modelo = _MENSAGENS.get(str(erro.get("type")), "Valor inválido.")
+        try:
+            campos[campo] = modelo.format(**contexto)
+        except (KeyError, IndexError):
+            campos[campo] = "Valor inválido."
+    return campos
+
+
+def erro_de_validacao(exc: ValidationError) -> ErroValidacao:
+    return ErroValidacao(traduzir_erros(exc.errors()))
+
+
+def normalizar_telefone(valor: str, *, regiao: str = "BR") -> str:
+    """A phone number as E.164, or ValueError with a pt-BR message."""
+    try:
+        numero = phonenumbers.parse(valor, regiao)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("Telefone inválido.") from exc
+    if not phonenumbers.is_valid_number(numero):
+        raise ValueError("Telefone inválido para o país informado.")
+    return phonenumbers.format_number(numero, phonenumbers.PhoneNumberFormat.E164)
+
+
+def formatar_telefone(e164: str) -> str:
+    """E.164 → the way people read it here: ``+55 11 98765-4321``."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+# ---------------------------------------------------------------------------------------------
+# Request schemas shared by the REST API and the UI states.
+# ---------------------------------------------------------------------------------------------
+
+import re  # noqa: E402
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator  # noqa: E402
+
+_HORA = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Entrada(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginEntrada(Entrada):
+    email: str = Field(min_length=3, max_length=254)
+    senha: str = Field(min_length=1, max_length=512)
+
+
+class JanelaEnvio(Entrada):
+    inicio: str = "08:00"
+    fim: str = "20:00"
+    dias_semana: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5], min_length=1)
+
+    @field_validator("inicio", "fim")
+    @classmethod
+    def _hora(cls, valor: str) -> str:
+        if not _HORA.match(valor):
+            raise ValueError("Use o formato HH:MM (00:00 a 23:59).")
+        return valor
+
+    @field_validator("dias_semana")
+    @classmethod
+    def _dias(cls, dias: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in dias):
+            raise ValueError("Dias da semana vão de 0 (segunda) a 6 (domingo).")
+        return sorted(set(dias))
+
+    @model_validator(mode="after")
+    def _ordem(self) -> JanelaEnvio:
+        if self.inicio >= self.fim:
+            raise ValueError("O início da janela deve ser antes do fim.")
+        return self
+
+
+class EmpresaAtualizacao(Entrada):
+    nome: str | None = Field(default=None, min_length=1, max_length=200)
+    fuso_horario: str | None = Field(default=None, max_length=64)
+    janela_envio: JanelaEnvio | None = None
+
+    @field_validator("fuso_horario")
+    @classmethod
+    def _fuso(cls, valor: str | None) -> str | None:
+        if valor is None:
+            return None
+        try:
+            ZoneInfo(valor)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("Fuso horário desconhecido (ex.: America/Sao_Paulo).") from exc
+        return valor
