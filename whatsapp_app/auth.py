@@ -186,6 +186,9 @@ def salvar_tema(contexto: Contexto, tema: str) -> None:
     with db.sessao() as s:
         s.exec(
             sa.update(Usuario)  # type: ignore[call-overload]
-            .where(col(Usuario.id) == contexto.id_usuario, col(Usuario.id_empresa) == contexto.id_empresa)
+            .where(
+                col(Usuario.id) == contexto.id_usuario,
+                col(Usuario.id_empresa) == contexto.id_empresa,
+            )
             .values(tema=tema)
         )

@@ -27,9 +27,7 @@ def obter_empresa(*, sessao: Session, id_empresa: str) -> Empresa:
     return empresa
 
 
-def atualizar_empresa(
-    *, sessao: Session, id_empresa: str, dados: EmpresaAtualizacao
-) -> Empresa:
+def atualizar_empresa(*, sessao: Session, id_empresa: str, dados: EmpresaAtualizacao) -> Empresa:
     empresa = obter_empresa(sessao=sessao, id_empresa=id_empresa)
     enviados = dados.model_fields_set
     if "nome" in enviados and dados.nome:

@@ -205,7 +205,9 @@ class WhatsappInstancia(SQLModel, table=True):
 
 class WhatsappAutomacao(SQLModel, table=True):
     __tablename__ = "whatsapp_automacao"
-    __table_args__ = (sa.Index("ix_whatsapp_automacao_gatilho", "id_empresa", "id_estagio_trigger", "ativo"),)
+    __table_args__ = (
+        sa.Index("ix_whatsapp_automacao_gatilho", "id_empresa", "id_estagio_trigger", "ativo"),
+    )
 
     id: str = _id()
     id_empresa: str = _empresa()
@@ -242,11 +244,15 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("id_empresa", "chave_idempotencia", name="uq_agendamento_chave"),
         # Legacy dedupe, kept during rollout (plan 2.2); new rows fill it with the key.
-        sa.UniqueConstraint("id_empresa", "referencia_evento", name="uq_agendamento_referencia_evento"),
+        sa.UniqueConstraint(
+            "id_empresa", "referencia_evento", name="uq_agendamento_referencia_evento"
+        ),
         # The dispatcher's claim query: due jobs by status and time.
         sa.Index("ix_agendamento_status_agendado_para", "status", "agendado_para"),
         sa.Index("ix_agendamento_empresa_lead", "id_empresa", "id_lead"),
-        sa.Index("ix_agendamento_empresa_automacao", "id_empresa", "id_whatsapp_automacao", "status"),
+        sa.Index(
+            "ix_agendamento_empresa_automacao", "id_empresa", "id_whatsapp_automacao", "status"
+        ),
     )
 
     id: str = _id()

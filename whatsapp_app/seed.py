@@ -47,12 +47,36 @@ ESTAGIOS_DEMO = [
     ("Perdido", "red"),
 ]
 NOMES_LEADS = [
-    "Mariana Souza", "João Pereira", "Beatriz Lima", "Carlos Oliveira", "Fernanda Costa",
-    "Rafael Almeida", "Juliana Ribeiro", "Lucas Martins", "Camila Rocha", "Pedro Carvalho",
-    "Larissa Gomes", "Thiago Barbosa", "Aline Fernandes", "Bruno Araújo", "Patrícia Melo",
-    "Gabriel Cardoso", "Renata Teixeira", "Felipe Correia", "Vanessa Dias", "Rodrigo Nunes",
-    "Isabela Moreira", "Diego Castro", "Letícia Pinto", "André Monteiro", "Natália Freitas",
-    "Gustavo Ramos", "Priscila Vieira", "Eduardo Mendes", "Tatiane Lopes", "Marcelo Azevedo",
+    "Mariana Souza",
+    "João Pereira",
+    "Beatriz Lima",
+    "Carlos Oliveira",
+    "Fernanda Costa",
+    "Rafael Almeida",
+    "Juliana Ribeiro",
+    "Lucas Martins",
+    "Camila Rocha",
+    "Pedro Carvalho",
+    "Larissa Gomes",
+    "Thiago Barbosa",
+    "Aline Fernandes",
+    "Bruno Araújo",
+    "Patrícia Melo",
+    "Gabriel Cardoso",
+    "Renata Teixeira",
+    "Felipe Correia",
+    "Vanessa Dias",
+    "Rodrigo Nunes",
+    "Isabela Moreira",
+    "Diego Castro",
+    "Letícia Pinto",
+    "André Monteiro",
+    "Natália Freitas",
+    "Gustavo Ramos",
+    "Priscila Vieira",
+    "Eduardo Mendes",
+    "Tatiane Lopes",
+    "Marcelo Azevedo",
 ]
 DDDS = ["11", "21", "31", "41", "51", "61", "71", "81", "85", "48"]
 
@@ -98,8 +122,11 @@ def _criar_empresa(s: Session, senha: str) -> Empresa:
     usuarios = []
     for email, nome, perfil in USUARIOS_DEMO:
         usuario = Usuario(
-            id_empresa=empresa.id, nome=nome, email=email,
-            senha_hash=hash_senha(senha), perfil=perfil.value,
+            id_empresa=empresa.id,
+            nome=nome,
+            email=email,
+            senha_hash=hash_senha(senha),
+            perfil=perfil.value,
         )
         s.add(usuario)
         usuarios.append(usuario)
@@ -110,39 +137,56 @@ def _criar_empresa(s: Session, senha: str) -> Empresa:
         estagio = estagios[distribuicao[indice % len(distribuicao)]]
         criado = momento - timedelta(days=30 - indice, hours=indice % 7)
         lead = Lead(
-            id_empresa=empresa.id, nome=nome, telefone=telefone_demo(indice),
-            id_estagio=estagio.id, id_responsavel=usuarios[2 if indice % 2 else 1].id,
-            criado_em=criado, atualizado_em=criado,
+            id_empresa=empresa.id,
+            nome=nome,
+            telefone=telefone_demo(indice),
+            id_estagio=estagio.id,
+            id_responsavel=usuarios[2 if indice % 2 else 1].id,
+            criado_em=criado,
+            atualizado_em=criado,
         )
         s.add(lead)
         s.flush()
         s.add(
             LeadEstagioHistorico(
-                id_empresa=empresa.id, id_lead=lead.id, id_estagio=estagio.id,
-                ordinal=1, criado_em=criado,
+                id_empresa=empresa.id,
+                id_lead=lead.id,
+                id_estagio=estagio.id,
+                ordinal=1,
+                criado_em=criado,
             )
         )
     instancia = WhatsappInstancia(
-        id_empresa=empresa.id, nome="Simulador local", provider="simulador",
+        id_empresa=empresa.id,
+        nome="Simulador local",
+        provider="simulador",
     )
     s.add(instancia)
     s.flush()
     automacao = WhatsappAutomacao(
-        id_empresa=empresa.id, nome="Boas-vindas a leads qualificados",
-        id_estagio_trigger=estagios[1].id, id_whatsapp_instancia=instancia.id,
+        id_empresa=empresa.id,
+        nome="Boas-vindas a leads qualificados",
+        id_estagio_trigger=estagios[1].id,
+        id_whatsapp_instancia=instancia.id,
     )
     s.add(automacao)
     s.flush()
     etapas = [
-        (0, "Olá, {{primeiro_nome}}! Aqui é da {{empresa}}. Vi que você tem interesse: posso ajudar?"),
+        (
+            0,
+            "Olá, {{primeiro_nome}}! Aqui é da {{empresa}}. Vi que você tem interesse: posso ajudar?",
+        ),
         (60, "{{primeiro_nome}}, separei um material rápido sobre como funciona. Quer receber?"),
         (1440, "Oi, {{primeiro_nome}}! Passando para saber se ficou alguma dúvida."),
     ]
     for ordem, (atraso, mensagem) in enumerate(etapas, start=1):
         s.add(
             WhatsappAutomacaoEtapa(
-                id_empresa=empresa.id, id_whatsapp_automacao=automacao.id,
-                ordem=ordem, atraso_minutos=atraso, mensagem=mensagem,
+                id_empresa=empresa.id,
+                id_whatsapp_automacao=automacao.id,
+                ordem=ordem,
+                atraso_minutos=atraso,
+                mensagem=mensagem,
             )
         )
     return empresa
@@ -166,8 +210,10 @@ def semear() -> tuple[str, bool, bool]:
 
 def main() -> None:
     senha, gerada, criada = semear()
-    origem = "DEMO_SENHA" if configuracoes().demo_senha else (
-        "gerada agora" if gerada else f"guardada em {ARQUIVO_SENHA}"
+    origem = (
+        "DEMO_SENHA"
+        if configuracoes().demo_senha
+        else ("gerada agora" if gerada else f"guardada em {ARQUIVO_SENHA}")
     )
     print("Dados de demonstração " + ("criados." if criada else "já existiam (reaproveitados)."))
     print("Acesse com um destes usuários:")

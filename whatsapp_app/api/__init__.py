@@ -54,22 +54,24 @@ def _registrar_erros(api: FastAPI) -> None:
             "erro inesperado", extra={"rota": request.url.path, "referencia": referencia}
         )
         return JSONResponse(
-            corpo_erro(
-                "erro_interno", f"Erro interno. Tente novamente (referência {referencia})."
-            ),
+            corpo_erro("erro_interno", f"Erro interno. Tente novamente (referência {referencia})."),
             status_code=500,
         )
 
 
 def criar_api() -> FastAPI:
     configurar_logs()
-    api = FastAPI(title="WhatsApp follow-up API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    api = FastAPI(
+        title="WhatsApp follow-up API", docs_url="/api/docs", openapi_url="/api/openapi.json"
+    )
     _registrar_erros(api)
     for modulo in (saude, auth, empresa):
         api.include_router(modulo.router)
 
     @api.api_route(
-        "/api/{caminho:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+        "/api/{caminho:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
     )
     async def _rota_desconhecida(caminho: str) -> JSONResponse:
         return JSONResponse(corpo_erro("nao_encontrado", "Rota não encontrada."), status_code=404)

@@ -1,0 +1,144 @@
+"""Factories: real rows in the real test database, built through the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from whatsapp_app import db
+from whatsapp_app.auth import hash_senha
+from whatsapp_app.models import (
+    Empresa,
+    Estagio,
+    Lead,
+    LeadEstagioHistorico,
+    Perfil,
+    Usuario,
+    WhatsappAutomacao,
+    WhatsappAutomacaoEtapa,
+    WhatsappInstancia,
+)
+
+SENHA = "senha-de-teste-123"
+
+
+@lru_cache
+def _hash() -> str:
+    return hash_senha(SENHA)
+
+
+@dataclass
+class EmpresaTeste:
+    id: str
+    estagios: list[str]
+    usuarios: dict[str, str] = field(default_factory=dict)  # perfil -> e-mail
+    ids_usuarios: dict[str, str] = field(default_factory=dict)  # perfil -> id
+
+
+def criar_empresa(
+    nome: str = "Empresa Teste",
+    *,
+    sufixo: str = "a",
+    estagios: tuple[str, ...] = ("Novo", "Qualificado", "Proposta"),
+    janela_envio: dict | None = None,
+    fuso_horario: str = "America/Sao_Paulo",
+) -> EmpresaTeste:
+    with db.sessao() as s:
+        empresa = Empresa(nome=nome, janela_envio=janela_envio, fuso_horario=fuso_horario)
+        s.add(empresa)
+        s.flush()
+        ids = []
+        for ordem, nome_estagio in enumerate(estagios):
+            estagio = Estagio(id_empresa=empresa.id, nome=nome_estagio, ordem=ordem)
+            s.add(estagio)
+            s.flush()
+            ids.append(estagio.id)
+        resultado = EmpresaTeste(id=empresa.id, estagios=ids)
+        for perfil in Perfil:
+            email = f"{perfil.value}.{sufixo}@teste.com.br"
+            usuario = Usuario(
+                id_empresa=empresa.id,
+                nome=f"{perfil.value} {sufixo}",
+                email=email,
+                senha_hash=_hash(),
+                perfil=perfil.value,
+            )
+            s.add(usuario)
+            s.flush()
+            resultado.usuarios[perfil.value] = email
+            resultado.ids_usuarios[perfil.value] = usuario.id
+    return resultado
+
+
+def criar_lead(
+    empresa: EmpresaTeste,
+    *,
+    nome: str = "Maria Silva",
+    telefone: str = "+5511987654321",
+    estagio: int = 0,
+) -> str:
+    with db.sessao() as s:
+        lead = Lead(
+            id_empresa=empresa.id,
+            nome=nome,
+            telefone=telefone,
+            id_estagio=empresa.estagios[estagio],
+        )
+        s.add(lead)
+        s.flush()
+        s.add(
+            LeadEstagioHistorico(
+                id_empresa=empresa.id, id_lead=lead.id, id_estagio=lead.id_estagio, ordinal=1
+            )
+        )
+        return lead.id
+
+
+def criar_instancia(empresa: EmpresaTeste, *, provider: str = "simulador") -> str:
+    with db.sessao() as s:
+        instancia = WhatsappInstancia(id_empresa=empresa.id, nome="Instância", provider=provider)
+        s.add(instancia)
+        s.flush()
+        return instancia.id
+
+
+def criar_automacao(
+    empresa: EmpresaTeste,
+    *,
+    estagio: int = 1,
+    atrasos: tuple[int, ...] = (0, 60),
+    reentrada: str = "uma_vez",
+    cancelar_ao_sair: bool = True,
+    ativo: bool = True,
+    id_instancia: str | None = None,
+) -> str:
+    id_instancia = id_instancia or criar_instancia(empresa)
+    with db.sessao() as s:
+        automacao = WhatsappAutomacao(
+            id_empresa=empresa.id,
+            nome="Automação",
+            id_estagio_trigger=empresa.estagios[estagio],
+            id_whatsapp_instancia=id_instancia,
+            reentrada=reentrada,
+            cancelar_ao_sair=cancelar_ao_sair,
+            ativo=ativo,
+        )
+        s.add(automacao)
+        s.flush()
+        for ordem, atraso in enumerate(atrasos, start=1):
+            s.add(
+                WhatsappAutomacaoEtapa(
+                    id_empresa=empresa.id,
+                    id_whatsapp_automacao=automacao.id,
+                    ordem=ordem,
+                    atraso_minutos=atraso,
+                    mensagem=f"Olá {{{{primeiro_nome}}}}, passo {ordem}",
+                )
+            )
+        return automacao.id
+
+
+def login(cliente, email: str, senha: str = SENHA) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    resposta = cliente.post("/api/auth/login", json={"email": email, "senha": senha})
+    assert resposta.status_code == 200, resposta.text
+    return {"Authorization": f"Bearer {resposta.json()['token']}"}
