@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run` after the venv and bun exist: migrate, seed, start the simulator, serve on $PORT.
+# Expects the environment the Makefile exports (REFLEX_USE_SYSTEM_BUN=1, bun on PATH).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+PORT=${PORT:-3000}
+
+tem_modulo() {
+  "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)' "$1"
+}
+
+echo "==> Migrações (alembic upgrade head)"
+.venv/bin/alembic upgrade head
+
+echo "==> Dados de demonstração"
+"$PY" -m whatsapp_app.seed
+
+SIMULADOR_PID=""
+parar_simulador() {
+  if [ -n "$SIMULADOR_PID" ] && kill -0 "$SIMULADOR_PID" 2>/dev/null; then
+    kill "$SIMULADOR_PID" 2>/dev/null || true
+    wait "$SIMULADOR_PID" 2>/dev/null || true
+  fi
+}
+trap parar_simulador EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if tem_modulo whatsapp_app.simulador; then
+  echo "==> Simulador de WhatsApp em segundo plano"
+  "$PY" -m whatsapp_app.simulador &
+  SIMULADOR_PID=$!
+else
+  echo "==> whatsapp_app.simulador ainda não existe: simulador não iniciado"
+fi
+
+echo "==> App em produção em http://localhost:$PORT (Ctrl-C para parar)"
+"$PY" scripts/reflex_prod.py run --env prod --frontend-port "$PORT" --backend-port "$PORT" &
+APP_PID=$!
+trap 'kill -TERM "$APP_PID" 2>/dev/null || true; wait "$APP_PID" 2>/dev/null || true; parar_simulador' EXIT
+wait "$APP_PID"

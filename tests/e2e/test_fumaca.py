@@ -1,0 +1,46 @@
+"""Smoke test in a real browser: log in and reach the app shell, on both deployments."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import AppEmExecucao
+
+pytestmark = pytest.mark.e2e
+
+
+def _entrar_e_ver_o_app(pagina: Page, app: AppEmExecucao) -> None:
+    pagina.goto(f"{app.url}/login")
+    pagina.get_by_label("E-mail").fill(app.email)
+    pagina.get_by_label("Senha").fill(app.senha)
+    pagina.get_by_role("button", name="Entrar").click()
+    navegacao = pagina.get_by_role("navigation")
+    expect(navegacao).to_contain_text("Leads")
+    expect(navegacao).to_contain_text("WhatsApp")
+
+
+@pytest.mark.parametrize("modo", ["app_sqlite", "app_escalado"])
+def test_app_servido_em_uma_porta(modo: str, request: pytest.FixtureRequest, pagina: Page) -> None:
+    """The harness itself: one port serves the backend, the built frontend and its websocket."""
+    app: AppEmExecucao = request.getfixturevalue(modo)
+    with urllib.request.urlopen(f"{app.url}/ping", timeout=5) as r:
+        assert r.read() == b'"pong"'
+    with pagina.expect_websocket(lambda ws: "/_event" in ws.url) as aberto:
+        resposta = pagina.goto(f"{app.url}/login")
+    assert resposta is not None and resposta.ok
+    expect(pagina).to_have_title("Entrar")
+    # The page hydrates: the backend answers over the websocket.
+    aberto.value.wait_for_event("framereceived")
+    expect(pagina.get_by_text("Entrar").first).to_be_visible()
+
+
+def test_login_mostra_o_app(app_sqlite: AppEmExecucao, pagina: Page) -> None:
+    _entrar_e_ver_o_app(pagina, app_sqlite)
+
+
+def test_login_mostra_o_app_escalado(app_escalado: AppEmExecucao, pagina: Page) -> None:
+    """Same smoke with PostgreSQL and Reflex state in Redis (scale-out mode)."""
+    _entrar_e_ver_o_app(pagina, app_escalado)
