@@ -44,7 +44,7 @@ def _inserir_legado(conexao: sa.Connection) -> dict[str, str]:
     """A company with two automations and jobs as the old code left them."""
     ins = lambda tabela, **v: conexao.execute(
         sa.table(tabela, *[sa.column(k) for k in v]).insert().values(**v)
-    )  # noqa: E731
+    )
     ins(
         "empresa",
         id="emp",
@@ -156,7 +156,7 @@ def test_upgrade_resolve_duplicatas_e_cria_indice_unico(url_vazia):
 
     with engine.connect() as c:
         jobs = _jobs(c)
-    chave = lambda lead, etapa: f"emp:{lead}:est1:aut:{etapa}"  # noqa: E731
+    chave = lambda lead, etapa: f"emp:{lead}:est1:aut:{etapa}"
     assert len(jobs) == 6, "nenhuma linha é apagada"
     assert (jobs["j1"]["status"], jobs["j1"]["chave_idempotencia"]) == (
         "PENDENTE",

@@ -220,6 +220,8 @@ class WhatsappAutomacao(SQLModel, table=True):
     cancelar_ao_sair: bool = True
     criado_em: datetime = _quando()
     atualizado_em: datetime = _quando()
+    # DELETE disables and hides; rows stay because jobs (history) point at them.
+    excluida_em: datetime | None = _quando(nulo=True)
 
 
 class WhatsappAutomacaoEtapa(SQLModel, table=True):
@@ -235,6 +237,8 @@ class WhatsappAutomacaoEtapa(SQLModel, table=True):
     ordem: int
     atraso_minutos: int = 0
     mensagem: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    # A step removed from an automation that already has jobs is kept for their history.
+    removida_em: datetime | None = _quando(nulo=True)
 
 
 class WhatsappAutomacaoAgendamento(SQLModel, table=True):

@@ -156,6 +156,7 @@ def formatar_telefone(e164: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 import re  # noqa: E402
+from typing import Literal  # noqa: E402
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator  # noqa: E402
@@ -213,3 +214,82 @@ class EmpresaAtualizacao(Entrada):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("Fuso horário desconhecido (ex.: America/Sao_Paulo).") from exc
         return valor
+
+
+class LeadEntrada(Entrada):
+    nome: str = Field(min_length=1, max_length=200)
+    telefone: str = Field(min_length=8, max_length=32)
+    id_estagio: str = Field(min_length=1, max_length=32)
+    id_responsavel: str | None = Field(default=None, max_length=32)
+
+    @field_validator("telefone")
+    @classmethod
+    def _telefone(cls, valor: str) -> str:
+        return normalizar_telefone(valor)
+
+
+class MoverEntrada(Entrada):
+    id_estagio_destino: str = Field(min_length=1, max_length=32)
+
+
+MAX_ATRASO_MINUTOS = 60 * 24 * 365  # one year
+MAX_ETAPAS = 20
+
+
+class EtapaEntrada(Entrada):
+    ordem: int = Field(ge=1, le=MAX_ETAPAS)
+    atraso_minutos: int = Field(ge=0, le=MAX_ATRASO_MINUTOS)
+    mensagem: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("mensagem")
+    @classmethod
+    def _variaveis(cls, mensagem: str) -> str:
+        from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO, variaveis_desconhecidas
+
+        desconhecidas = variaveis_desconhecidas(mensagem)
+        if desconhecidas:
+            conhecidas = ", ".join("{{" + v + "}}" for v in VARIAVEIS_MODELO)
+            raise ValueError(
+                f"Variável desconhecida: {', '.join(desconhecidas)}. Use {conhecidas}."
+            )
+        return mensagem
+
+
+def _etapas_validas(etapas: list[EtapaEntrada] | None) -> list[EtapaEntrada] | None:
+    if etapas is None:
+        return None
+    ordens = [e.ordem for e in etapas]
+    if len(set(ordens)) != len(ordens):
+        raise ValueError("Cada etapa precisa de uma ordem diferente.")
+    return sorted(etapas, key=lambda e: e.ordem)
+
+
+class AutomacaoEntrada(Entrada):
+    nome: str = Field(min_length=1, max_length=120)
+    evento: Literal["lead_stage_changed"] = "lead_stage_changed"
+    id_estagio_trigger: str = Field(min_length=1, max_length=32)
+    id_whatsapp_instancia: str = Field(min_length=1, max_length=32)
+    ativo: bool = True
+    reentrada: Literal["uma_vez", "a_cada_entrada"] = "uma_vez"
+    cancelar_ao_sair: bool = True
+    etapas: list[EtapaEntrada] = Field(min_length=1, max_length=MAX_ETAPAS)
+
+    @field_validator("etapas")
+    @classmethod
+    def _ordens_unicas(cls, etapas: list[EtapaEntrada] | None) -> list[EtapaEntrada] | None:
+        return _etapas_validas(etapas)
+
+
+class AutomacaoAtualizacao(Entrada):
+    nome: str | None = Field(default=None, min_length=1, max_length=120)
+    id_estagio_trigger: str | None = Field(default=None, min_length=1, max_length=32)
+    id_whatsapp_instancia: str | None = Field(default=None, min_length=1, max_length=32)
+    ativo: bool | None = None
+    reentrada: Literal["uma_vez", "a_cada_entrada"] | None = None
+    cancelar_ao_sair: bool | None = None
+    etapas: list[EtapaEntrada] | None = Field(default=None, min_length=1, max_length=MAX_ETAPAS)
+
+    @field_validator("etapas")
+    @classmethod
+    def _ordens_unicas(cls, etapas: list[EtapaEntrada] | None) -> list[EtapaEntrada] | None:
+        return _etapas_validas(etapas)

@@ -201,6 +201,7 @@ def upgrade() -> None:
         sa.Column("cancelar_ao_sair", sa.Boolean(), nullable=False),
         sa.Column("criado_em", DT, nullable=False),
         sa.Column("atualizado_em", DT, nullable=False),
+        sa.Column("excluida_em", DT, nullable=True),
         sa.ForeignKeyConstraint(
             ["id_empresa"],
             ["empresa.id"],
@@ -274,6 +275,7 @@ def upgrade() -> None:
         sa.Column("ordem", sa.Integer(), nullable=False),
         sa.Column("atraso_minutos", sa.Integer(), nullable=False),
         sa.Column("mensagem", sa.Text(), nullable=False),
+        sa.Column("removida_em", DT, nullable=True),
         sa.ForeignKeyConstraint(
             ["id_empresa"],
             ["empresa.id"],

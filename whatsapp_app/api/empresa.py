@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from whatsapp_app import empresas
+from whatsapp_app import db, empresas
 from whatsapp_app.api.deps import AdminAtual, SessaoDep, UsuarioAtual
 from whatsapp_app.validacoes import EmpresaAtualizacao
 
@@ -21,9 +21,12 @@ def obter(sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
 
 
 @router.patch("/empresa")
-def atualizar(dados: EmpresaAtualizacao, sessao: SessaoDep, usuario: AdminAtual) -> dict[str, Any]:
+def atualizar(dados: EmpresaAtualizacao, usuario: AdminAtual) -> dict[str, Any]:
     """Change name, time zone or sending window (admin)."""
-    empresa = empresas.atualizar_empresa(sessao=sessao, id_empresa=usuario.id_empresa, dados=dados)
+    with db.sessao() as sessao:
+        empresa = empresas.atualizar_empresa(
+            sessao=sessao, id_empresa=usuario.id_empresa, dados=dados
+        )
     return empresas.empresa_publica(empresa)
 
 

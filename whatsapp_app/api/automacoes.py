@@ -1,0 +1,86 @@
+"""Automations (CRUD) and their jobs (contract.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from whatsapp_app import cadastro_automacoes as cadastro
+from whatsapp_app import db
+from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.validacoes import AutomacaoAtualizacao, AutomacaoEntrada
+
+router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
+
+
+@router.get("/automations")
+def listar(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
+    """The company's automations with their steps."""
+    return [
+        cadastro.automacao_publica(sessao, a)
+        for a in cadastro.listar_automacoes(sessao=sessao, id_empresa=usuario.id_empresa)
+    ]
+
+
+@router.post("/automations", status_code=201)
+def criar(dados: AutomacaoEntrada, usuario: GestorAtual) -> dict[str, Any]:
+    """Create an automation (admin, gestor)."""
+    with db.sessao() as sessao:
+        automacao = cadastro.criar_automacao(
+            sessao=sessao, id_empresa=usuario.id_empresa, dados=dados
+        )
+        return cadastro.automacao_publica(sessao, automacao)
+
+
+@router.get("/automations/{id_automacao}")
+def obter(id_automacao: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
+    """One automation."""
+    automacao = cadastro.obter_automacao(
+        sessao=sessao, id_empresa=usuario.id_empresa, id_automacao=id_automacao
+    )
+    return cadastro.automacao_publica(sessao, automacao)
+
+
+@router.patch("/automations/{id_automacao}")
+def atualizar(
+    id_automacao: str, dados: AutomacaoAtualizacao, usuario: GestorAtual
+) -> dict[str, Any]:
+    """Edit; disabling cancels the automation's pending jobs."""
+    with db.sessao() as sessao:
+        automacao, cancelados = cadastro.atualizar_automacao(
+            sessao=sessao, id_empresa=usuario.id_empresa, id_automacao=id_automacao, dados=dados
+        )
+        return {
+            **cadastro.automacao_publica(sessao, automacao),
+            "agendamentos_cancelados": cancelados,
+        }
+
+
+@router.delete("/automations/{id_automacao}")
+def excluir(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Disable, hide and cancel pending jobs (history is kept)."""
+    with db.sessao() as sessao:
+        cancelados = cadastro.excluir_automacao(
+            sessao=sessao, id_empresa=usuario.id_empresa, id_automacao=id_automacao
+        )
+    return {"ok": True, "agendamentos_cancelados": cancelados}
+
+
+@router.get("/agendamentos")
+def agendamentos(
+    sessao: SessaoDep,
+    usuario: UsuarioAtual,
+    status: str | None = Query(default=None, max_length=16),
+    id_lead: str | None = Query(default=None, max_length=32),
+    id_whatsapp_automacao: str | None = Query(default=None, max_length=32),
+) -> list[dict[str, Any]]:
+    """The company's jobs (filters ``status``, ``id_lead``, ``id_whatsapp_automacao``)."""
+    jobs = cadastro.listar_agendamentos(
+        sessao=sessao,
+        id_empresa=usuario.id_empresa,
+        status=status,
+        id_lead=id_lead,
+        id_whatsapp_automacao=id_whatsapp_automacao,
+    )
+    return [cadastro.agendamento_publico(j) for j in jobs]

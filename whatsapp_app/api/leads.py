@@ -1,0 +1,62 @@
+"""Leads and the pipeline move (contract.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from whatsapp_app import cadastro_automacoes, db, leads
+from whatsapp_app.api.deps import SessaoDep, UsuarioAtual
+from whatsapp_app.validacoes import LeadEntrada, MoverEntrada
+
+router = APIRouter(prefix="/api/leads", tags=["leads"])
+
+
+@router.get("")
+def listar(
+    sessao: SessaoDep,
+    usuario: UsuarioAtual,
+    id_estagio: str | None = Query(default=None, max_length=32),
+    q: str | None = Query(default=None, max_length=100),
+) -> list[dict[str, Any]]:
+    """The company's leads, newest activity first (filters ``id_estagio``, ``q``)."""
+    encontrados = leads.listar_leads(
+        sessao=sessao, id_empresa=usuario.id_empresa, id_estagio=id_estagio, q=q
+    )
+    return [leads.lead_publico(lead) for lead in encontrados]
+
+
+@router.post("", status_code=201)
+def criar(dados: LeadEntrada, usuario: UsuarioAtual) -> dict[str, Any]:
+    """Create a lead in a stage of the caller's company."""
+    with db.sessao() as sessao:
+        lead = leads.criar_lead(sessao=sessao, id_empresa=usuario.id_empresa, dados=dados)
+    return leads.lead_publico(lead)
+
+
+@router.get("/{id_lead}")
+def obter(id_lead: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
+    """One lead with its WhatsApp timeline."""
+    lead = leads.obter_lead(sessao=sessao, id_empresa=usuario.id_empresa, id_lead=id_lead)
+    jobs = cadastro_automacoes.listar_agendamentos(
+        sessao=sessao, id_empresa=usuario.id_empresa, id_lead=lead.id
+    )
+    return {
+        **leads.lead_publico(lead),
+        "agendamentos": [cadastro_automacoes.agendamento_publico(j) for j in jobs],
+    }
+
+
+@router.patch("/{id_lead}/mover")
+def mover(id_lead: str, dados: MoverEntrada, usuario: UsuarioAtual) -> dict[str, Any]:
+    """Move to another stage; same stage is a no-op. One transaction, committed before reply."""
+    with db.sessao() as sessao:
+        resultado = leads.mover_lead(
+            sessao=sessao,
+            id_empresa=usuario.id_empresa,
+            id_lead=id_lead,
+            id_estagio_destino=dados.id_estagio_destino,
+            id_usuario=usuario.id_usuario,
+        )
+    return resultado.publico()

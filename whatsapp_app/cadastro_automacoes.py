@@ -1,0 +1,275 @@
+"""Automation CRUD: the service behind ``/api/whatsapp/automations`` and the slide-over builder.
+
+Steps are matched by ``ordem`` on edit, so jobs keep pointing at the step they came from. A
+step removed while it has jobs is only marked ``removida_em`` (history stays readable) and its
+pending jobs are cancelled; disabling or deleting an automation cancels its pending jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from whatsapp_app import whatsapp_automations as automacoes
+from whatsapp_app.models import (
+    Estagio,
+    StatusAgendamento,
+    WhatsappAutomacao,
+    WhatsappAutomacaoAgendamento,
+    WhatsappAutomacaoEtapa,
+    WhatsappInstancia,
+)
+from whatsapp_app.tempo import agora
+from whatsapp_app.validacoes import (
+    AutomacaoAtualizacao,
+    AutomacaoEntrada,
+    ErroValidacao,
+    EtapaEntrada,
+    NaoEncontrado,
+)
+
+MOTIVO_ETAPA_REMOVIDA = "etapa_removida"
+
+
+def _validar_referencias(
+    sessao: Session, id_empresa: str, id_estagio: str | None, id_instancia: str | None
+) -> None:
+    campos = {}
+    if id_estagio is not None:
+        estagio = sessao.get(Estagio, id_estagio)
+        if estagio is None or estagio.id_empresa != id_empresa:
+            campos["id_estagio_trigger"] = "Estágio não encontrado nesta empresa."
+    if id_instancia is not None:
+        instancia = sessao.get(WhatsappInstancia, id_instancia)
+        if instancia is None or instancia.id_empresa != id_empresa:
+            campos["id_whatsapp_instancia"] = "Instância não encontrada nesta empresa."
+    if campos:
+        raise ErroValidacao(campos)
+
+
+def _etapas(sessao: Session, automacao: WhatsappAutomacao) -> list[WhatsappAutomacaoEtapa]:
+    return list(
+        sessao.exec(
+            select(WhatsappAutomacaoEtapa)
+            .where(
+                WhatsappAutomacaoEtapa.id_empresa == automacao.id_empresa,
+                WhatsappAutomacaoEtapa.id_whatsapp_automacao == automacao.id,
+            )
+            .order_by(col(WhatsappAutomacaoEtapa.ordem))
+        ).all()
+    )
+
+
+def automacao_publica(sessao: Session, automacao: WhatsappAutomacao) -> dict[str, Any]:
+    return {
+        "id": automacao.id,
+        "nome": automacao.nome,
+        "evento": automacao.evento,
+        "id_estagio_trigger": automacao.id_estagio_trigger,
+        "id_whatsapp_instancia": automacao.id_whatsapp_instancia,
+        "ativo": automacao.ativo,
+        "reentrada": automacao.reentrada,
+        "cancelar_ao_sair": automacao.cancelar_ao_sair,
+        "etapas": [
+            {
+                "id": e.id,
+                "ordem": e.ordem,
+                "atraso_minutos": e.atraso_minutos,
+                "mensagem": e.mensagem,
+            }
+            for e in _etapas(sessao, automacao)
+            if e.removida_em is None
+        ],
+        "criado_em": automacao.criado_em.isoformat(),
+        "atualizado_em": automacao.atualizado_em.isoformat(),
+    }
+
+
+def obter_automacao(*, sessao: Session, id_empresa: str, id_automacao: str) -> WhatsappAutomacao:
+    automacao = sessao.exec(
+        select(WhatsappAutomacao).where(
+            WhatsappAutomacao.id == id_automacao,
+            WhatsappAutomacao.id_empresa == id_empresa,
+            col(WhatsappAutomacao.excluida_em).is_(None),
+        )
+    ).first()
+    if automacao is None:
+        raise NaoEncontrado("Automação não encontrada.")
+    return automacao
+
+
+def listar_automacoes(*, sessao: Session, id_empresa: str) -> list[WhatsappAutomacao]:
+    return list(
+        sessao.exec(
+            select(WhatsappAutomacao)
+            .where(
+                WhatsappAutomacao.id_empresa == id_empresa,
+                col(WhatsappAutomacao.excluida_em).is_(None),
+            )
+            .order_by(col(WhatsappAutomacao.criado_em))
+        ).all()
+    )
+
+
+def _aplicar_etapas(
+    sessao: Session, automacao: WhatsappAutomacao, etapas: list[EtapaEntrada]
+) -> None:
+    existentes = {e.ordem: e for e in _etapas(sessao, automacao)}
+    desejadas = {e.ordem: e for e in etapas}
+    for ordem, dados in desejadas.items():
+        etapa = existentes.get(ordem) or WhatsappAutomacaoEtapa(
+            id_empresa=automacao.id_empresa,
+            id_whatsapp_automacao=automacao.id,
+            ordem=ordem,
+            mensagem=dados.mensagem,
+        )
+        etapa.atraso_minutos = dados.atraso_minutos
+        etapa.mensagem = dados.mensagem
+        etapa.removida_em = None
+        sessao.add(etapa)
+    for ordem, etapa in existentes.items():
+        if ordem in desejadas or etapa.removida_em is not None:
+            continue
+        tem_jobs = sessao.exec(
+            select(WhatsappAutomacaoAgendamento.id).where(
+                WhatsappAutomacaoAgendamento.id_empresa == automacao.id_empresa,
+                WhatsappAutomacaoAgendamento.id_etapa == etapa.id,
+            )
+        ).first()
+        if tem_jobs is None:
+            sessao.delete(etapa)
+            continue
+        etapa.removida_em = agora()
+        sessao.add(etapa)
+        automacoes.cancelar_pendentes(
+            sessao,
+            [
+                WhatsappAutomacaoAgendamento.__table__.c.id_empresa == automacao.id_empresa,  # type: ignore[attr-defined]
+                WhatsappAutomacaoAgendamento.__table__.c.id_etapa == etapa.id,  # type: ignore[attr-defined]
+            ],
+            MOTIVO_ETAPA_REMOVIDA,
+        )
+    sessao.flush()
+
+
+def criar_automacao(
+    *, sessao: Session, id_empresa: str, dados: AutomacaoEntrada
+) -> WhatsappAutomacao:
+    _validar_referencias(sessao, id_empresa, dados.id_estagio_trigger, dados.id_whatsapp_instancia)
+    automacao = WhatsappAutomacao(
+        id_empresa=id_empresa,
+        nome=dados.nome,
+        evento=dados.evento,
+        id_estagio_trigger=dados.id_estagio_trigger,
+        id_whatsapp_instancia=dados.id_whatsapp_instancia,
+        ativo=dados.ativo,
+        reentrada=dados.reentrada,
+        cancelar_ao_sair=dados.cancelar_ao_sair,
+    )
+    sessao.add(automacao)
+    sessao.flush()
+    _aplicar_etapas(sessao, automacao, dados.etapas)
+    return automacao
+
+
+def atualizar_automacao(
+    *, sessao: Session, id_empresa: str, id_automacao: str, dados: AutomacaoAtualizacao
+) -> tuple[WhatsappAutomacao, int]:
+    """Edit; returns the automation and how many pending jobs a disable cancelled."""
+    automacao = obter_automacao(sessao=sessao, id_empresa=id_empresa, id_automacao=id_automacao)
+    _validar_referencias(sessao, id_empresa, dados.id_estagio_trigger, dados.id_whatsapp_instancia)
+    estava_ativa = automacao.ativo
+    for campo in (
+        "nome",
+        "id_estagio_trigger",
+        "id_whatsapp_instancia",
+        "ativo",
+        "reentrada",
+        "cancelar_ao_sair",
+    ):
+        valor = getattr(dados, campo)
+        if campo in dados.model_fields_set and valor is not None:
+            setattr(automacao, campo, valor)
+    automacao.atualizado_em = agora()
+    sessao.add(automacao)
+    if dados.etapas is not None:
+        _aplicar_etapas(sessao, automacao, dados.etapas)
+    cancelados = 0
+    if estava_ativa and not automacao.ativo:
+        cancelados = automacoes.cancelar_pendentes_da_automacao(
+            sessao=sessao,
+            id_empresa=id_empresa,
+            id_whatsapp_automacao=automacao.id,
+            motivo=automacoes.MOTIVO_AUTOMACAO_DESATIVADA,
+        )
+    sessao.flush()
+    return automacao, cancelados
+
+
+def excluir_automacao(*, sessao: Session, id_empresa: str, id_automacao: str) -> int:
+    """Disable, hide and cancel pending jobs; returns how many were cancelled."""
+    automacao = obter_automacao(sessao=sessao, id_empresa=id_empresa, id_automacao=id_automacao)
+    automacao.ativo = False
+    automacao.excluida_em = automacao.atualizado_em = agora()
+    sessao.add(automacao)
+    cancelados = automacoes.cancelar_pendentes_da_automacao(
+        sessao=sessao,
+        id_empresa=id_empresa,
+        id_whatsapp_automacao=automacao.id,
+        motivo=automacoes.MOTIVO_AUTOMACAO_EXCLUIDA,
+    )
+    sessao.flush()
+    return cancelados
+
+
+def agendamento_publico(job: WhatsappAutomacaoAgendamento) -> dict[str, Any]:
+    def iso(valor: Any) -> str | None:
+        return valor.isoformat() if valor is not None else None
+
+    return {
+        "id": job.id,
+        "id_lead": job.id_lead,
+        "id_whatsapp_automacao": job.id_whatsapp_automacao,
+        "id_etapa": job.id_etapa,
+        "id_estagio_trigger": job.id_estagio_trigger,
+        "chave_idempotencia": job.chave_idempotencia,
+        "status": job.status,
+        "agendado_para": iso(job.agendado_para),
+        "tentativas": job.tentativas,
+        "ultimo_erro": job.ultimo_erro,
+        "enviado_em": iso(job.enviado_em),
+        "provider_message_id": job.provider_message_id,
+        "motivo_cancelamento": job.motivo_cancelamento,
+        "criado_em": iso(job.criado_em),
+        "atualizado_em": iso(job.atualizado_em),
+    }
+
+
+STATUS_VALIDOS = {s.value for s in StatusAgendamento}
+
+
+def listar_agendamentos(
+    *,
+    sessao: Session,
+    id_empresa: str,
+    status: str | None = None,
+    id_lead: str | None = None,
+    id_whatsapp_automacao: str | None = None,
+    limite: int = 200,
+) -> list[WhatsappAutomacaoAgendamento]:
+    if status is not None and status not in STATUS_VALIDOS:
+        raise ErroValidacao({"status": f"Use um de: {', '.join(sorted(STATUS_VALIDOS))}."})
+    consulta = select(WhatsappAutomacaoAgendamento).where(
+        WhatsappAutomacaoAgendamento.id_empresa == id_empresa
+    )
+    if status:
+        consulta = consulta.where(WhatsappAutomacaoAgendamento.status == status)
+    if id_lead:
+        consulta = consulta.where(WhatsappAutomacaoAgendamento.id_lead == id_lead)
+    if id_whatsapp_automacao:
+        consulta = consulta.where(
+            WhatsappAutomacaoAgendamento.id_whatsapp_automacao == id_whatsapp_automacao
+        )
+    consulta = consulta.order_by(col(WhatsappAutomacaoAgendamento.agendado_para)).limit(limite)
+    return list(sessao.exec(consulta).all())

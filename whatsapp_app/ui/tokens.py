@@ -1,0 +1,114 @@
+"""Semantic design tokens for the whole app (ui.md): the only place colours and sizes are named.
+
+Everything is built on the Radix theme set in ``whatsapp_app.py`` (accent jade, gray slate,
+radius medium), so light and dark come from the same names. Components spread these values;
+they never spell a colour literal.
+"""
+
+import reflex as rx
+
+# --- Spacing: only 4 / 8 / 12 / 16 / 24 / 32 px, which are Radix space 1-6 at 100% scaling.
+ESPACO_1 = "var(--space-1)"  # 4px
+ESPACO_2 = "var(--space-2)"  # 8px
+ESPACO_3 = "var(--space-3)"  # 12px
+ESPACO_4 = "var(--space-4)"  # 16px
+ESPACO_5 = "var(--space-5)"  # 24px
+ESPACO_6 = "var(--space-6)"  # 32px
+
+# Page padding 24 on desktop, 16 on phones; content never wider than this.
+PADDING_PAGINA = [ESPACO_4, ESPACO_4, ESPACO_5]
+LARGURA_MAX_CONTEUDO = "1280px"
+PADDING_CARTAO = ESPACO_4
+
+# --- Radii.
+RAIO_1 = "var(--radius-1)"
+RAIO_2 = "var(--radius-2)"
+RAIO_3 = "var(--radius-3)"
+RAIO_4 = "var(--radius-4)"
+RAIO_CHEIO = "9999px"
+
+# --- Text colours: gray 12 titles and labels, 11 body, 10 helper text and metadata.
+TEXTO_TITULO = rx.color("gray", 12)
+TEXTO_CORPO = rx.color("gray", 11)
+TEXTO_META = rx.color("gray", 10)
+TEXTO_ACENTO = rx.color("accent", 11)
+TEXTO_ERRO = rx.color("red", 11)
+
+# --- Surfaces.
+FUNDO_APP = rx.color("gray", 1)
+FUNDO_PAINEL = rx.color("gray", 2)
+FUNDO_CARTAO = "var(--color-panel-solid)"
+FUNDO_HOVER = rx.color("gray", 3, alpha=True)
+FUNDO_ATIVO = rx.color("accent", 3, alpha=True)
+FUNDO_ACENTO_SUAVE = rx.color("accent", 3)
+FUNDO_ERRO = rx.color("red", 3, alpha=True)
+BORDA = rx.color("gray", 5, alpha=True)
+BORDA_FORTE = rx.color("gray", 6, alpha=True)
+BORDA_ACENTO = rx.color("accent", 7, alpha=True)
+ACENTO = rx.color("accent", 9)
+ACENTO_CONTRASTE = "var(--accent-contrast)"
+ANEL_FOCO = rx.color("accent", 8)
+
+# --- Type: the system sans stack (nothing fetched at run time) and the scale of ui.md.
+FONTE_SISTEMA = (
+    '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
+    '"Noto Sans", "Liberation Sans", system-ui, sans-serif, "Apple Color Emoji", '
+    '"Segoe UI Emoji"'
+)
+TAMANHO_TITULO_PAGINA = "24px"
+TAMANHO_SECAO = "16px"
+TAMANHO_CORPO = "14px"
+TAMANHO_META = "12px"
+PESO_SEMIBOLD = "600"
+PESO_MEDIO = "500"
+
+# --- Motion: 120-180 ms ease-out (ui.md "Surfaces and motion").
+TRANSICAO = "160ms cubic-bezier(0.16, 1, 0.3, 1)"
+TRANSICAO_RAPIDA = "120ms ease-out"
+
+# --- Shell geometry.
+LARGURA_SIDEBAR = "240px"
+LARGURA_SIDEBAR_RECOLHIDA = "64px"
+ALTURA_TOPO_MOVEL = "56px"
+
+# --- Ready-made style dicts to spread into components.
+ESTILO_TITULO_PAGINA = {
+    "font_size": TAMANHO_TITULO_PAGINA,
+    "font_weight": PESO_SEMIBOLD,
+    "line_height": "32px",
+    "letter_spacing": "-0.01em",
+    "color": TEXTO_TITULO,
+}
+ESTILO_TITULO_SECAO = {
+    "font_size": TAMANHO_SECAO,
+    "font_weight": PESO_SEMIBOLD,
+    "line_height": "24px",
+    "color": TEXTO_TITULO,
+}
+ESTILO_CORPO = {"font_size": TAMANHO_CORPO, "line_height": "20px", "color": TEXTO_CORPO}
+ESTILO_META = {"font_size": TAMANHO_META, "line_height": "16px", "color": TEXTO_META}
+ESTILO_ROTULO = {
+    "font_size": TAMANHO_CORPO,
+    "font_weight": PESO_MEDIO,
+    "line_height": "20px",
+    "color": TEXTO_TITULO,
+}
+ESTILO_NUMERO = {"font_variant_numeric": "tabular-nums"}
+
+ESTILO_CARTAO = {
+    "background": FUNDO_CARTAO,
+    "border": f"1px solid {BORDA}",
+    "border_radius": RAIO_3,
+    "padding": PADDING_CARTAO,
+}
+
+# Applied once by rx.App(style=...): font, numerals and a focus ring that is always visible
+# for keyboard users (Radix draws its own on its controls; this covers links and plain divs).
+ESTILO_GLOBAL = {
+    "font_family": FONTE_SISTEMA,
+    "::selection": {"background": rx.color("accent", 5, alpha=True)},
+    "a:focus-visible, [role='button']:focus-visible, button:focus-visible": {
+        "outline": f"2px solid {ANEL_FOCO}",
+        "outline_offset": "2px",
+    },
+}
