@@ -54,6 +54,7 @@ REDIS_PADRAO = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 # A first start builds the frontend (installs its packages when .web-e2e is new).
 ESPERA_INICIO_S = float(os.environ.get("E2E_STARTUP_TIMEOUT", "600"))
 NO_CI = os.environ.get("CI") == "true"
+_PARTIDAS: list[str] = []  # one line per app start, shown in the terminal summary
 
 
 def _porta_livre(preferida: int) -> int:
@@ -209,7 +210,11 @@ class _ServidorApp:
                 )
             time.sleep(0.25)
         app.segundos_para_subir = time.monotonic() - inicio
-        sys.stderr.write(f"\n[e2e] app {modo} no ar em {app.segundos_para_subir:.1f}s: {url}\n")
+        reuso = re.findall(r"\[reflex_prod\] (.*?) \(", app.cauda_do_log(200))
+        _PARTIDAS.append(
+            f"app {modo} respondeu em {app.segundos_para_subir:.1f}s em {url}"
+            f" ({reuso[-1] if reuso else 'sem informação do build'})"
+        )
         return app
 
     def parar(self) -> None:
@@ -229,6 +234,11 @@ class _ServidorApp:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(app.processo.pid, signal.SIGKILL)
         _limpar(app.limpar)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    for linha in _PARTIDAS:
+        terminalreporter.write_line(f"e2e: {linha}")
 
 
 def _limpar(recursos: list[tuple[str, str]]) -> None:

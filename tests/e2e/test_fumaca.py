@@ -22,10 +22,8 @@ def _entrar_e_ver_o_app(pagina: Page, app: AppEmExecucao) -> None:
     expect(navegacao).to_contain_text("WhatsApp")
 
 
-@pytest.mark.parametrize("modo", ["app_sqlite", "app_escalado"])
-def test_app_servido_em_uma_porta(modo: str, request: pytest.FixtureRequest, pagina: Page) -> None:
+def _app_servido_em_uma_porta(app: AppEmExecucao, pagina: Page) -> None:
     """The harness itself: one port serves the backend, the built frontend and its websocket."""
-    app: AppEmExecucao = request.getfixturevalue(modo)
     with urllib.request.urlopen(f"{app.url}/ping", timeout=5) as r:
         assert r.read() == b'"pong"'
     with pagina.expect_websocket(lambda ws: "/_event" in ws.url) as aberto:
@@ -37,10 +35,19 @@ def test_app_servido_em_uma_porta(modo: str, request: pytest.FixtureRequest, pag
     expect(pagina.get_by_text("Entrar").first).to_be_visible()
 
 
+# Tests of one mode sit together: switching modes restarts the app.
+def test_app_servido_em_uma_porta(app_sqlite: AppEmExecucao, pagina: Page) -> None:
+    _app_servido_em_uma_porta(app_sqlite, pagina)
+
+
 def test_login_mostra_o_app(app_sqlite: AppEmExecucao, pagina: Page) -> None:
     _entrar_e_ver_o_app(pagina, app_sqlite)
 
 
+def test_app_servido_em_uma_porta_escalado(app_escalado: AppEmExecucao, pagina: Page) -> None:
+    """PostgreSQL and Reflex state in Redis (scale-out mode)."""
+    _app_servido_em_uma_porta(app_escalado, pagina)
+
+
 def test_login_mostra_o_app_escalado(app_escalado: AppEmExecucao, pagina: Page) -> None:
-    """Same smoke with PostgreSQL and Reflex state in Redis (scale-out mode)."""
     _entrar_e_ver_o_app(pagina, app_escalado)

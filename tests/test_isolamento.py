@@ -1,0 +1,103 @@
+"""Tenant isolation: another company's ids answer 404 on every route, 422 inside bodies.
+
+The route list comes from the live OpenAPI schema, so a new route with an id in its path
+fails this test until it is covered here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from whatsapp_app.api import criar_api
+
+CORPOS = {
+    ("patch", "/api/leads/{id_lead}/mover"): lambda b: {"id_estagio_destino": b.estagios[1]},
+    ("patch", "/api/whatsapp/automations/{id_automacao}"): lambda b: {"nome": "invasão"},
+}
+
+
+def _rotas_com_id() -> set[tuple[str, str]]:
+    caminhos = criar_api().openapi()["paths"]
+    return {(m, p) for p, metodos in caminhos.items() if "{" in p for m in metodos}
+
+
+def test_toda_rota_com_id_esta_coberta():
+    assert _rotas_com_id() == {
+        ("get", "/api/leads/{id_lead}"),
+        ("patch", "/api/leads/{id_lead}/mover"),
+        ("get", "/api/whatsapp/automations/{id_automacao}"),
+        ("patch", "/api/whatsapp/automations/{id_automacao}"),
+        ("delete", "/api/whatsapp/automations/{id_automacao}"),
+    }
+
+
+def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
+    vitima = criar_empresa("Vítima", sufixo="a")
+    lead_vitima = criar_lead(vitima)
+    automacao_vitima = criar_automacao(vitima)
+    invasor = criar_empresa("Invasor", sufixo="b")
+    cabecalho = login(cliente, invasor.usuarios["admin"])
+    ids = {"id_lead": lead_vitima, "id_automacao": automacao_vitima}
+
+    for metodo, caminho in sorted(_rotas_com_id()):
+        url = caminho.format(**ids)
+        corpo = CORPOS.get((metodo, caminho), lambda _b: None)(vitima)
+        resposta = cliente.request(metodo.upper(), url, json=corpo, headers=cabecalho)
+        assert resposta.status_code == 404, (metodo, caminho, resposta.text)
+        assert resposta.json()["erro"]["codigo"] == "nao_encontrado"
+
+    # The victim's data is untouched and still visible to its own users.
+    dono = login(cliente, vitima.usuarios["admin"])
+    assert (
+        cliente.get(f"/api/leads/{lead_vitima}", headers=dono).json()["id_estagio"]
+        == vitima.estagios[0]
+    )
+    assert (
+        cliente.get(f"/api/whatsapp/automations/{automacao_vitima}", headers=dono).json()["nome"]
+        == "Automação"
+    )
+
+
+def test_listas_so_mostram_a_propria_empresa(cliente):
+    a = criar_empresa("A", sufixo="a")
+    b = criar_empresa("B", sufixo="b")
+    criar_lead(a, nome="Lead de A")
+    criar_automacao(a)
+    cabecalho = login(cliente, b.usuarios["admin"])
+    assert cliente.get("/api/leads", headers=cabecalho).json() == []
+    assert cliente.get("/api/whatsapp/automations", headers=cabecalho).json() == []
+    assert cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json() == []
+    assert [e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()] == b.estagios
+    assert cliente.get("/api/empresa", headers=cabecalho).json()["nome"] == "B"
+
+
+@pytest.mark.parametrize(
+    ("metodo", "url", "corpo", "campo"),
+    [
+        (
+            "post",
+            "/api/leads",
+            lambda a: {"nome": "X", "telefone": "+5511987650000", "id_estagio": a.estagios[0]},
+            "id_estagio",
+        ),
+        (
+            "post",
+            "/api/whatsapp/automations",
+            lambda a: {
+                "nome": "X",
+                "id_estagio_trigger": a.estagios[0],
+                "id_whatsapp_instancia": "x" * 32,
+                "etapas": [{"ordem": 1, "atraso_minutos": 0, "mensagem": "oi"}],
+            },
+            "id_estagio_trigger",
+        ),
+    ],
+)
+def test_ids_de_outra_empresa_no_corpo_sao_422(cliente, metodo, url, corpo, campo):
+    vitima = criar_empresa("Vítima", sufixo="a")
+    invasor = criar_empresa("Invasor", sufixo="b")
+    cabecalho = login(cliente, invasor.usuarios["admin"])
+    resposta = cliente.request(metodo.upper(), url, json=corpo(vitima), headers=cabecalho)
+    assert resposta.status_code == 422
+    assert campo in resposta.json()["erro"]["campos"]
