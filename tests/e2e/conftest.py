@@ -119,8 +119,11 @@ class _ServidorApp:
     def __init__(self, pasta: Path) -> None:
         self.pasta = pasta
         self.atual: AppEmExecucao | None = None
+        self.falhas: dict[str, str] = {}  # a mode that failed to start is not retried
 
     def garantir(self, modo: str) -> AppEmExecucao:
+        if modo in self.falhas:
+            pytest.fail(f"o app ({modo}) já falhou ao subir nesta sessão:\n{self.falhas[modo]}")
         atual = self.atual
         if atual is not None and atual.modo == modo and atual.processo.poll() is None:
             return atual
@@ -204,10 +207,11 @@ class _ServidorApp:
             if processo.poll() is not None or time.monotonic() - inicio > ESPERA_INICIO_S:
                 self.atual = app
                 self.parar()
-                pytest.fail(
+                self.falhas[modo] = (
                     f"o app ({modo}) não respondeu em {url}/ping "
                     f"(código {processo.returncode}); log:\n{app.cauda_do_log()}"
                 )
+                pytest.fail(self.falhas[modo])
             time.sleep(0.25)
         app.segundos_para_subir = time.monotonic() - inicio
         reuso = re.findall(r"\[reflex_prod\] (.*?) \(", app.cauda_do_log(200))
