@@ -42,6 +42,16 @@ class Configuracoes(BaseSettings):
     agendador_intervalo_s: float = Field(default=5.0, gt=0)
     simulador_port: int = 8765
 
+    # Dispatcher tunables (units in the names).
+    despacho_lote: int = Field(default=100, ge=1, le=1000)  # jobs claimed per round
+    despacho_concorrencia: int = Field(default=8, ge=1, le=64)  # sends in flight per process
+    despacho_max_tentativas: int = Field(default=5, ge=1, le=50)
+    despacho_backoff_base_s: float = Field(default=30.0, gt=0)
+    despacho_backoff_max_s: float = Field(default=3600.0, gt=0)
+    despacho_msgs_por_segundo: float = Field(default=20.0, gt=0, le=80)  # per instance
+    prazo_reivindicacao_s: float = Field(default=300.0, gt=0)  # stale PROCESSANDO after this
+    provedor_timeout_s: float = Field(default=30.0, gt=0)
+
     # "chave=1,outra=0": força flags em todas as empresas, acima do valor no banco.
     feature_flags: str = ""
 

@@ -201,6 +201,8 @@ class WhatsappInstancia(SQLModel, table=True):
     status: str = Field(default="desconectado", max_length=16)
     ultima_sincronizacao: datetime | None = _quando(nulo=True)
     criado_em: datetime = _quando()
+    # Rate limit shared by every dispatcher process: the next free send slot (GCRA).
+    proximo_envio_em: datetime | None = _quando(nulo=True)
 
 
 class WhatsappAutomacao(SQLModel, table=True):
@@ -291,3 +293,19 @@ class FeatureFlag(SQLModel, table=True):
     chave: str = Field(max_length=64)
     ativo: bool = False
     atualizado_em: datetime = _quando()
+
+
+class AuditoriaAgendamento(SQLModel, table=True):
+    """Who did what to a job by hand (operator actions), and when."""
+
+    __tablename__ = "auditoria_agendamento"
+    __table_args__ = (sa.Index("ix_auditoria_empresa_agendamento", "id_empresa", "id_agendamento"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_agendamento: str = _ref("whatsapp_automacao_agendamento")
+    id_usuario: str | None = Field(default=None, max_length=TAMANHO_ID)
+    acao: str = Field(max_length=32)
+    status_anterior: str = Field(max_length=16)
+    status_novo: str = Field(max_length=16)
+    criado_em: datetime = _quando()

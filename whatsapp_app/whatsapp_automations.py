@@ -220,3 +220,410 @@ def cancelar_pendentes_da_automacao(
         ],
         motivo,
     )
+
+
+# =============================================================================================
+# The dispatcher: the only code path that sends a follow-up.
+#
+# Invariant: claim before send, send only once. A job is sent only by the dispatcher whose
+# atomic claim moved it PENDENTE → PROCESSANDO; every later write is conditional on
+# ``status = 'PROCESSANDO' AND claimed_by = <this worker>``, so a job the reaper recovered
+# cannot be finished twice. ``envio_iniciado_em`` is committed before the provider call: a
+# crash after it means "maybe sent", which is reconciled, never blindly resent.
+# =============================================================================================
+
+import os  # noqa: E402
+import random  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import field  # noqa: E402
+
+from whatsapp_app import db  # noqa: E402
+from whatsapp_app.config import configuracoes  # noqa: E402
+from whatsapp_app.janela import dentro_da_janela  # noqa: E402
+from whatsapp_app.models import Estagio, Lead, WhatsappInstancia  # noqa: E402
+from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio  # noqa: E402
+
+ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is released, not awaited
+
+FabricaProvedor = Callable[[WhatsappInstancia], Provedor]
+
+
+def identificador_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class ResumoDespacho:
+    """The contract's dispatch summary; sends in threads add to it under a lock."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    uncertain: int = 0
+    skipped_already_claimed: int = 0
+    _trava: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def somar(self, campo: str, quantidade: int = 1) -> None:
+        with self._trava:
+            setattr(self, campo, getattr(self, campo) + quantidade)
+
+    def publico(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+@dataclass(frozen=True)
+class JobReivindicado:
+    id: str
+    id_empresa: str
+    chave_idempotencia: str
+    tentativas: int
+    agendado_para: datetime
+
+
+def _reivindicar(
+    sessao: Session, *, id_empresa: str | None, limite: int, worker_id: str, resumo: ResumoDespacho
+) -> list[JobReivindicado]:
+    """Claim a batch of due PENDENTE jobs for ``worker_id`` (PENDENTE → PROCESSANDO)."""
+    t = _agendamento
+    momento = agora()
+    filtros = [t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= momento]
+    if id_empresa is not None:
+        filtros.append(t.c.id_empresa == id_empresa)
+    marcar = {
+        "status": StatusAgendamento.PROCESSANDO.value,
+        "claimed_by": worker_id,
+        "claimed_at": momento,
+        "tentativas": t.c.tentativas + 1,
+        "envio_iniciado_em": None,
+        "atualizado_em": momento,
+    }
+    colunas = (t.c.id, t.c.id_empresa, t.c.chave_idempotencia, t.c.tentativas, t.c.agendado_para)
+    if db.eh_postgres(sessao):
+        # One statement: rows another dispatcher holds are skipped, never waited for.
+        candidatos = (
+            sa.select(t.c.id)
+            .where(*filtros)
+            .order_by(t.c.agendado_para)
+            .limit(limite)
+            .with_for_update(skip_locked=True)
+            .cte("candidatos")
+        )
+        linhas = sessao.execute(
+            sa.update(t).where(t.c.id == candidatos.c.id).values(**marcar).returning(*colunas)
+        ).all()
+    else:
+        # SQLite: per-row conditional claim; a row someone else took affects 0 rows.
+        ids = (
+            sessao.execute(
+                sa.select(t.c.id).where(*filtros).order_by(t.c.agendado_para).limit(limite)
+            )
+            .scalars()
+            .all()
+        )
+        linhas = []
+        for id_job in ids:
+            linha = sessao.execute(
+                sa.update(t)
+                .where(t.c.id == id_job, t.c.status == StatusAgendamento.PENDENTE.value)
+                .values(**marcar)
+                .returning(*colunas)
+            ).first()
+            if linha is None:
+                resumo.somar("skipped_already_claimed")
+                metricas.jobs_skipped_already_claimed.inc()
+                _log.info(
+                    "claim perdido",
+                    extra={
+                        "id_agendamento": id_job,
+                        "worker_id": worker_id,
+                        "resultado_claim": "ja_reivindicado",
+                    },
+                )
+                continue
+            linhas.append(linha)
+    jobs = [JobReivindicado(*linha) for linha in linhas]
+    for job in jobs:
+        metricas.jobs_claimed.inc()
+        _log.info(
+            "claim",
+            extra={
+                "chave_idempotencia": job.chave_idempotencia,
+                "id_agendamento": job.id,
+                "worker_id": worker_id,
+                "resultado_claim": "reivindicado",
+                "tentativa": job.tentativas,
+            },
+        )
+    resumo.somar("claimed", len(jobs))
+    return jobs
+
+
+def _finalizar(job_id: str, worker_id: str, **valores: Any) -> bool:
+    """Write the outcome only if this worker still holds the claim."""
+    t = _agendamento
+    with db.sessao() as sessao:
+        resultado = sessao.execute(
+            sa.update(t)
+            .where(
+                t.c.id == job_id,
+                t.c.status == StatusAgendamento.PROCESSANDO.value,
+                t.c.claimed_by == worker_id,
+            )
+            .values(atualizado_em=agora(), **valores)
+        )
+        return bool(resultado.rowcount)  # type: ignore[attr-defined]
+
+
+def _liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
+    """Give a claim back untouched (not an attempt): PROCESSANDO → PENDENTE at ``quando``."""
+    return _finalizar(
+        job.id,
+        worker_id,
+        status=StatusAgendamento.PENDENTE.value,
+        agendado_para=quando,
+        tentativas=job.tentativas - 1,
+        claimed_by=None,
+        claimed_at=None,
+    )
+
+
+def _reservar_vaga(id_instancia: str, msgs_por_segundo: float) -> float:
+    """Take the instance's next send slot (shared by all processes); seconds to wait for it."""
+    intervalo = timedelta(seconds=1 / msgs_por_segundo)
+    with db.sessao() as sessao:
+        instancia = sessao.exec(
+            select(WhatsappInstancia)
+            .where(WhatsappInstancia.id == id_instancia)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        momento = agora()
+        vaga = max(momento, instancia.proximo_envio_em or momento)
+        instancia.proximo_envio_em = vaga + intervalo
+        sessao.add(instancia)
+    return (vaga - momento).total_seconds()
+
+
+@dataclass(frozen=True)
+class _Contexto:
+    instancia: WhatsappInstancia
+    telefone: str
+    texto: str
+    janela: dict[str, Any] | None
+    fuso_horario: str
+
+
+def _carregar_contexto(job: JobReivindicado) -> _Contexto:
+    with db.sessao() as sessao:
+        linha = sessao.exec(
+            select(
+                WhatsappAutomacaoAgendamento,
+                Lead,
+                WhatsappAutomacaoEtapa,
+                Empresa,
+                Estagio,
+                WhatsappInstancia,
+            )
+            .join(Lead, col(Lead.id) == WhatsappAutomacaoAgendamento.id_lead)
+            .join(
+                WhatsappAutomacaoEtapa,
+                col(WhatsappAutomacaoEtapa.id) == WhatsappAutomacaoAgendamento.id_etapa,
+            )
+            .join(
+                WhatsappAutomacao,
+                col(WhatsappAutomacao.id) == WhatsappAutomacaoAgendamento.id_whatsapp_automacao,
+            )
+            .join(
+                WhatsappInstancia,
+                col(WhatsappInstancia.id) == WhatsappAutomacao.id_whatsapp_instancia,
+            )
+            .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
+            .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
+            .where(
+                WhatsappAutomacaoAgendamento.id == job.id,
+                WhatsappAutomacaoAgendamento.id_empresa == job.id_empresa,
+            )
+        ).one()
+    _job, lead, etapa, empresa, estagio, instancia = linha
+    return _Contexto(
+        instancia=instancia,
+        telefone=lead.telefone,
+        texto=renderizar_mensagem(
+            etapa.mensagem, nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome
+        ),
+        janela=empresa.janela_envio,
+        fuso_horario=empresa.fuso_horario,
+    )
+
+
+def atraso_backoff(tentativas: int) -> float:
+    """Exponential backoff with full jitter between half and all of the exponential step."""
+    cfg = configuracoes()
+    teto = min(
+        cfg.despacho_backoff_max_s, cfg.despacho_backoff_base_s * 2 ** max(0, tentativas - 1)
+    )
+    return random.uniform(teto / 2, teto)
+
+
+def _processar(
+    job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
+) -> None:
+    cfg = configuracoes()
+    contexto = _carregar_contexto(job)
+    momento = agora()
+    if not dentro_da_janela(momento, contexto.janela, contexto.fuso_horario):
+        _liberar(job, worker_id, proxima_abertura(momento, contexto.janela, contexto.fuso_horario))
+        _log.info(
+            "fora da janela: adiado", extra={"id_agendamento": job.id, "worker_id": worker_id}
+        )
+        return
+    espera = _reservar_vaga(contexto.instancia.id, cfg.despacho_msgs_por_segundo)
+    if espera > ESPERA_MAXIMA_VAGA_S:
+        _liberar(job, worker_id, agora() + timedelta(seconds=espera))
+        return
+    if espera > 0:
+        time.sleep(espera)
+    if not _finalizar(job.id, worker_id, envio_iniciado_em=agora()):
+        return  # the claim was taken back (reaper): someone else owns the job now
+    inicio = time.monotonic()
+    try:
+        resultado = fabrica(contexto.instancia).enviar_texto(
+            numero_e164=contexto.telefone, texto=contexto.texto, id_agendamento=job.id
+        )
+    except Exception as exc:  # an adapter bug after the request may have left: never resend
+        _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
+        resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
+    latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
+    _registrar_resultado(job, worker_id, resultado, resumo, latencia_ms)
+
+
+def _processar_com_seguranca(
+    job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
+) -> None:
+    """One job's failure (e.g. the database went away) must not stop its siblings; the
+    reaper recovers whatever claim it left behind."""
+    try:
+        _processar(job, worker_id, fabrica, resumo)
+    except Exception:
+        _log.exception(
+            "falha ao processar agendamento",
+            extra={"id_agendamento": job.id, "worker_id": worker_id},
+        )
+
+
+def _registrar_resultado(
+    job: JobReivindicado,
+    worker_id: str,
+    resultado: ResultadoEnvio,
+    resumo: ResumoDespacho,
+    latencia_ms: float,
+) -> None:
+    cfg = configuracoes()
+    momento = agora()
+    desfecho = resultado.desfecho
+    if desfecho == Desfecho.RETENTAVEL and job.tentativas >= cfg.despacho_max_tentativas:
+        desfecho = Desfecho.PERMANENTE
+        erro = f"{resultado.erro or 'Falha temporária'} (tentativas esgotadas: {job.tentativas})"
+    else:
+        erro = resultado.erro
+    if desfecho == Desfecho.ACEITO:
+        gravado = _finalizar(
+            job.id,
+            worker_id,
+            status=StatusAgendamento.ENVIADO.value,
+            enviado_em=momento,
+            provider_message_id=resultado.provider_message_id,
+            ultimo_erro=None,
+        )
+        if gravado:
+            resumo.somar("sent")
+            metricas.jobs_sent.inc()
+            metricas.latencia_despacho.observe(
+                max(0.0, (momento - job.agendado_para).total_seconds())
+            )
+    elif desfecho == Desfecho.RETENTAVEL:
+        atraso = resultado.tentar_apos_s or atraso_backoff(job.tentativas)
+        gravado = _finalizar(
+            job.id,
+            worker_id,
+            status=StatusAgendamento.PENDENTE.value,
+            agendado_para=momento + timedelta(seconds=atraso),
+            ultimo_erro=erro,
+            claimed_by=None,
+            claimed_at=None,
+            envio_iniciado_em=None,
+        )
+        if gravado:
+            resumo.somar("retried")
+            metricas.jobs_retried.inc()
+    elif desfecho == Desfecho.PERMANENTE:
+        gravado = _finalizar(
+            job.id, worker_id, status=StatusAgendamento.ERRO.value, ultimo_erro=erro
+        )
+        if gravado:
+            resumo.somar("failed")
+            metricas.jobs_failed.inc()
+    else:
+        gravado = _finalizar(
+            job.id,
+            worker_id,
+            status=StatusAgendamento.INCERTO.value,
+            ultimo_erro=erro or "Resultado desconhecido: confirme no provedor.",
+        )
+        if gravado:
+            resumo.somar("uncertain")
+            metricas.jobs_uncertain.inc()
+    _log.info(
+        "resultado do envio",
+        extra={
+            "chave_idempotencia": job.chave_idempotencia,
+            "id_agendamento": job.id,
+            "worker_id": worker_id,
+            "tentativa": job.tentativas,
+            "desfecho": desfecho.value,
+            "gravado": gravado,
+            "latencia_ms": latencia_ms,
+            "erro": erro,
+        },
+    )
+
+
+def _fabrica_padrao(instancia: WhatsappInstancia) -> Provedor:
+    from whatsapp_app.providers.fabrica import provedor_para
+
+    return provedor_para(instancia)
+
+
+def processar_agendamentos_follow_up_whatsapp(
+    *,
+    id_empresa: str | None = None,
+    limite: int | None = None,
+    worker_id: str | None = None,
+    fabrica_provedor: FabricaProvedor | None = None,
+) -> dict[str, int]:
+    """Claim due jobs and send them; the one function every dispatch entry point calls.
+
+    ``id_empresa=None`` dispatches for every company (internal endpoint, scheduler, workers).
+    Sends within the batch run concurrently (bounded by ``DESPACHO_CONCORRENCIA``).
+    """
+    cfg = configuracoes()
+    worker_id = worker_id or identificador_worker()
+    fabrica = fabrica_provedor or _fabrica_padrao
+    resumo = ResumoDespacho()
+    with db.sessao() as sessao:
+        jobs = _reivindicar(
+            sessao,
+            id_empresa=id_empresa,
+            limite=limite or cfg.despacho_lote,
+            worker_id=worker_id,
+            resumo=resumo,
+        )
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool:
+            pool.map(lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo), jobs)
+    return resumo.publico()

@@ -1,0 +1,83 @@
+"""The one small interface every WhatsApp provider adapter implements.
+
+The dispatcher relies on ``ResultadoEnvio.desfecho``: every provider outcome is classified as
+accepted, retryable, permanent or unknown. Adapters never retry a send by themselves: a retry
+decision belongs to the dispatcher, which knows the job's attempts and idempotency key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Desfecho(StrEnum):
+    ACEITO = "aceito"  # the provider took the message (→ ENVIADO)
+    RETENTAVEL = "retentavel"  # nothing was sent; try again later (429, 5xx, refused connection)
+    PERMANENTE = "permanente"  # will not work until someone fixes something (→ ERRO)
+    DESCONHECIDO = "desconhecido"  # the request went out and no answer came back (→ INCERTO)
+
+
+@dataclass(frozen=True)
+class ResultadoEnvio:
+    desfecho: Desfecho
+    provider_message_id: str | None = None
+    erro: str | None = None  # pt-BR, for the operator
+    tentar_apos_s: float | None = None  # provider's hint (Retry-After), if any
+
+
+class StatusConexao(StrEnum):
+    CONECTADO = "conectado"
+    DESCONECTADO = "desconectado"
+    CONECTANDO = "conectando"
+
+
+@dataclass(frozen=True)
+class EstadoConexao:
+    status: StatusConexao
+    qr_base64: str | None = None  # PNG, base64, without the data: prefix
+    pairing_code: str | None = None
+
+
+class Confirmacao(StrEnum):
+    ENVIADO = "enviado"
+    AUSENTE = "ausente"
+    DESCONHECIDO = "desconhecido"
+
+
+@dataclass(frozen=True)
+class ResultadoConfirmacao:
+    confirmacao: Confirmacao
+    provider_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EventoWebhook:
+    """A provider delivery, normalised. ``id_agendamento`` when the provider echoes our id."""
+
+    tipo: str  # "conexao" | "status_mensagem" | "qr" | "ignorado"
+    status_conexao: StatusConexao | None = None
+    provider_message_id: str | None = None
+    id_agendamento: str | None = None
+    status_mensagem: str | None = None  # enviado | entregue | lido | falhou
+    dados: dict[str, Any] = field(default_factory=dict)
+
+
+class Provedor(Protocol):
+    """What the dispatcher, the instances API and the poller may ask of a provider."""
+
+    def enviar_texto(self, *, numero_e164: str, texto: str, id_agendamento: str) -> ResultadoEnvio: ...
+
+    def estado_conexao(self) -> EstadoConexao: ...
+
+    def conectar(self) -> EstadoConexao: ...
+
+    def reiniciar(self) -> None: ...
+
+    def desconectar(self) -> None: ...
+
+    def confirmar_envio(
+        self, *, numero_e164: str, texto: str, id_agendamento: str, desde: datetime
+    ) -> ResultadoConfirmacao: ...
