@@ -29,6 +29,7 @@ def test_toda_rota_com_id_esta_coberta():
         ("get", "/api/whatsapp/automations/{id_automacao}"),
         ("patch", "/api/whatsapp/automations/{id_automacao}"),
         ("delete", "/api/whatsapp/automations/{id_automacao}"),
+        ("post", "/api/whatsapp/agendamentos/{id_agendamento}/{acao}"),
     }
 
 
@@ -36,9 +37,21 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
     vitima = criar_empresa("Vítima", sufixo="a")
     lead_vitima = criar_lead(vitima)
     automacao_vitima = criar_automacao(vitima)
+    dono = login(cliente, vitima.usuarios["admin"])
+    cliente.patch(
+        f"/api/leads/{lead_vitima}/mover",
+        json={"id_estagio_destino": vitima.estagios[1]},
+        headers=dono,
+    )
+    jobs_vitima = cliente.get("/api/whatsapp/agendamentos", headers=dono).json()
     invasor = criar_empresa("Invasor", sufixo="b")
     cabecalho = login(cliente, invasor.usuarios["admin"])
-    ids = {"id_lead": lead_vitima, "id_automacao": automacao_vitima}
+    ids = {
+        "id_lead": lead_vitima,
+        "id_automacao": automacao_vitima,
+        "id_agendamento": jobs_vitima[0]["id"],
+        "acao": "cancelar",
+    }
 
     for metodo, caminho in sorted(_rotas_com_id()):
         url = caminho.format(**ids)
@@ -48,7 +61,9 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         assert resposta.json()["erro"]["codigo"] == "nao_encontrado"
 
     # The victim's data is untouched and still visible to its own users.
-    dono = login(cliente, vitima.usuarios["admin"])
+    assert {
+        j["status"] for j in cliente.get("/api/whatsapp/agendamentos", headers=dono).json()
+    } == {"PENDENTE"}
     assert (
         cliente.get(f"/api/leads/{lead_vitima}", headers=dono).json()["id_estagio"]
         == vitima.estagios[0]

@@ -22,3 +22,16 @@ latencia_despacho = Histogram(
     "Due time → provider accepted, in seconds.",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
+
+
+def exportar() -> bytes:
+    """The exposition text; aggregates every process when multiprocess mode is on."""
+    import os
+
+    from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registro = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registro)
+        return generate_latest(registro)
+    return generate_latest(REGISTRY)

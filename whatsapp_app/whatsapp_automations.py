@@ -627,3 +627,206 @@ def processar_agendamentos_follow_up_whatsapp(
         with ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool:
             pool.map(lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo), jobs)
     return resumo.publico()
+
+
+# =============================================================================================
+# Reaper: claims left behind by a dispatcher that died.
+# =============================================================================================
+
+
+def recuperar_reivindicacoes_vencidas(
+    *, fabrica_provedor: FabricaProvedor | None = None, prazo_s: float | None = None
+) -> dict[str, int]:
+    """Recover PROCESSANDO jobs older than the claim deadline (longer than a provider call).
+
+    No send started (``envio_iniciado_em`` NULL) → back to PENDENTE. A send started → ask the
+    provider (``confirmar_envio``): confirmed → ENVIADO, confirmed absent → PENDENTE, unknown
+    → INCERTO for an operator. Never resent on a guess.
+    """
+    cfg = configuracoes()
+    fabrica = fabrica_provedor or _fabrica_padrao
+    t = _agendamento
+    momento = agora()
+    vencido = momento - timedelta(seconds=prazo_s or cfg.prazo_reivindicacao_s)
+    reaper_id = f"reaper:{identificador_worker()}"
+    resultado = {"pendentes": 0, "enviados": 0, "incertos": 0}
+    processando = [t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_at < vencido]
+    with db.sessao() as sessao:
+        devolvidos = sessao.execute(
+            sa.update(t)
+            .where(*processando, t.c.envio_iniciado_em.is_(None))
+            .values(
+                status=StatusAgendamento.PENDENTE.value,
+                claimed_by=None,
+                claimed_at=None,
+                atualizado_em=momento,
+            )
+            .returning(t.c.id, t.c.chave_idempotencia)
+        ).all()
+        # Take over the maybe-sent ones so two reapers never reconcile the same job.
+        assumidos = sessao.execute(
+            sa.update(t)
+            .where(*processando, t.c.envio_iniciado_em.is_not(None))
+            .values(claimed_by=reaper_id, claimed_at=momento, atualizado_em=momento)
+            .returning(
+                t.c.id,
+                t.c.id_empresa,
+                t.c.chave_idempotencia,
+                t.c.tentativas,
+                t.c.agendado_para,
+                t.c.envio_iniciado_em,
+            )
+        ).all()
+    for id_job, chave in devolvidos:
+        resultado["pendentes"] += 1
+        metricas.jobs_reaped.inc()
+        _log.info(
+            "reaper: devolvido a PENDENTE",
+            extra={"id_agendamento": id_job, "chave_idempotencia": chave},
+        )
+    for linha in assumidos:
+        job = JobReivindicado(*linha[:5])
+        desfecho = _reconciliar(job, linha[5], reaper_id, fabrica)
+        resultado[desfecho] += 1
+        metricas.jobs_reaped.inc()
+    return resultado
+
+
+def _reconciliar(
+    job: JobReivindicado, iniciado_em: datetime, reaper_id: str, fabrica: FabricaProvedor
+) -> str:
+    from whatsapp_app.providers.base import Confirmacao
+
+    contexto = _carregar_contexto(job)
+    try:
+        confirmacao = fabrica(contexto.instancia).confirmar_envio(
+            numero_e164=contexto.telefone,
+            texto=contexto.texto,
+            id_agendamento=job.id,
+            desde=iniciado_em,
+        )
+        estado = confirmacao.confirmacao
+    except Exception:
+        _log.exception("reaper: confirmação falhou", extra={"id_agendamento": job.id})
+        estado, confirmacao = Confirmacao.DESCONHECIDO, None
+    if estado == Confirmacao.ENVIADO:
+        _finalizar(
+            job.id,
+            reaper_id,
+            status=StatusAgendamento.ENVIADO.value,
+            enviado_em=agora(),
+            provider_message_id=confirmacao.provider_message_id if confirmacao else None,
+        )
+        metricas.jobs_sent.inc()
+        desfecho = "enviados"
+    elif estado == Confirmacao.AUSENTE:
+        _finalizar(
+            job.id,
+            reaper_id,
+            status=StatusAgendamento.PENDENTE.value,
+            claimed_by=None,
+            claimed_at=None,
+            envio_iniciado_em=None,
+            agendado_para=agora(),
+        )
+        desfecho = "pendentes"
+    else:
+        _finalizar(
+            job.id,
+            reaper_id,
+            status=StatusAgendamento.INCERTO.value,
+            ultimo_erro="Processo interrompido durante o envio; confirme no provedor.",
+        )
+        metricas.jobs_uncertain.inc()
+        desfecho = "incertos"
+    _log.info(
+        "reaper: reconciliado",
+        extra={
+            "id_agendamento": job.id,
+            "desfecho": desfecho,
+            "chave_idempotencia": job.chave_idempotencia,
+        },
+    )
+    return desfecho
+
+
+# =============================================================================================
+# Operator actions (API and UI): each writes an audit row.
+# =============================================================================================
+
+ACOES_OPERADOR: dict[str, tuple[tuple[str, ...], str]] = {
+    # action: (statuses it applies to, resulting status)
+    "reenviar": (
+        (StatusAgendamento.ERRO.value, StatusAgendamento.INCERTO.value),
+        StatusAgendamento.PENDENTE.value,
+    ),
+    "marcar_enviado": ((StatusAgendamento.INCERTO.value,), StatusAgendamento.ENVIADO.value),
+    "cancelar": ((StatusAgendamento.PENDENTE.value,), StatusAgendamento.CANCELADO.value),
+}
+MOTIVO_OPERADOR = "cancelado_pelo_operador"
+
+
+def acao_do_operador(
+    *, sessao: Session, id_empresa: str, id_usuario: str, id_agendamento: str, acao: str
+) -> WhatsappAutomacaoAgendamento:
+    from whatsapp_app.models import AuditoriaAgendamento
+    from whatsapp_app.validacoes import Conflito, NaoEncontrado
+
+    origens, destino = ACOES_OPERADOR[acao]
+    job = sessao.exec(
+        select(WhatsappAutomacaoAgendamento).where(
+            WhatsappAutomacaoAgendamento.id == id_agendamento,
+            WhatsappAutomacaoAgendamento.id_empresa == id_empresa,
+        )
+    ).first()
+    if job is None:
+        raise NaoEncontrado("Agendamento não encontrado.")
+    anterior = job.status
+    momento = agora()
+    valores: dict[str, Any] = {"status": destino, "atualizado_em": momento}
+    if acao == "reenviar":
+        valores.update(
+            agendado_para=momento,
+            tentativas=0,
+            claimed_by=None,
+            claimed_at=None,
+            envio_iniciado_em=None,
+        )
+    elif acao == "marcar_enviado":
+        valores.update(enviado_em=momento)
+    else:
+        valores.update(motivo_cancelamento=MOTIVO_OPERADOR)
+    alterado = sessao.execute(
+        sa.update(_agendamento)
+        .where(_agendamento.c.id == job.id, _agendamento.c.status.in_(origens))
+        .values(**valores)
+    ).rowcount  # type: ignore[attr-defined]
+    if not alterado:
+        raise Conflito(
+            f"Não é possível {acao.replace('_', ' ')} um agendamento {anterior}.",
+            codigo="status_incompativel",
+        )
+    sessao.add(
+        AuditoriaAgendamento(
+            id_empresa=id_empresa,
+            id_agendamento=job.id,
+            id_usuario=id_usuario,
+            acao=acao,
+            status_anterior=anterior,
+            status_novo=destino,
+            criado_em=momento,
+        )
+    )
+    sessao.flush()
+    sessao.refresh(job)
+    _log.info(
+        "ação do operador",
+        extra={
+            "id_agendamento": job.id,
+            "acao": acao,
+            "id_usuario": id_usuario,
+            "de": anterior,
+            "para": destino,
+        },
+    )
+    return job

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from whatsapp_app import cadastro_automacoes as cadastro
 from whatsapp_app import db
 from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
-from whatsapp_app.validacoes import AutomacaoAtualizacao, AutomacaoEntrada
+from whatsapp_app.validacoes import AutomacaoAtualizacao, AutomacaoEntrada, NaoEncontrado
+from whatsapp_app.whatsapp_automations import ACOES_OPERADOR, acao_do_operador
 
 router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
 
@@ -84,3 +85,21 @@ def agendamentos(
         id_whatsapp_automacao=id_whatsapp_automacao,
     )
     return [cadastro.agendamento_publico(j) for j in jobs]
+
+
+@router.post("/agendamentos/{id_agendamento}/{acao}")
+def acao_operador(id_agendamento: str, acao: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Operator action on a job: ``reenviar`` (ERRO/INCERTO), ``marcar-enviado`` (INCERTO),
+    ``cancelar`` (PENDENTE). Each is audited."""
+    chave = acao.replace("-", "_")
+    if chave not in ACOES_OPERADOR:
+        raise NaoEncontrado("Ação desconhecida.")
+    with db.sessao() as sessao:
+        job = acao_do_operador(
+            sessao=sessao,
+            id_empresa=usuario.id_empresa,
+            id_usuario=usuario.id_usuario,
+            id_agendamento=id_agendamento,
+            acao=chave,
+        )
+        return cadastro.agendamento_publico(job)
