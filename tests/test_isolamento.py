@@ -66,7 +66,7 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
     } == {"PENDENTE"}
     assert (
         cliente.get(f"/api/leads/{lead_vitima}", headers=dono).json()["id_estagio"]
-        == vitima.estagios[0]
+        == vitima.estagios[1]
     )
     assert (
         cliente.get(f"/api/whatsapp/automations/{automacao_vitima}", headers=dono).json()["nome"]
