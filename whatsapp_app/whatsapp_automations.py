@@ -420,8 +420,8 @@ class _Contexto:
 
 def _carregar_contexto(job: JobReivindicado) -> _Contexto:
     with db.sessao() as sessao:
-        linha = sessao.exec(
-            select(
+        linha = sessao.execute(
+            sa.select(
                 WhatsappAutomacaoAgendamento,
                 Lead,
                 WhatsappAutomacaoEtapa,
@@ -445,8 +445,8 @@ def _carregar_contexto(job: JobReivindicado) -> _Contexto:
             .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
             .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
             .where(
-                WhatsappAutomacaoAgendamento.id == job.id,
-                WhatsappAutomacaoAgendamento.id_empresa == job.id_empresa,
+                col(WhatsappAutomacaoAgendamento.id) == job.id,
+                col(WhatsappAutomacaoAgendamento.id_empresa) == job.id_empresa,
             )
         ).one()
     _job, lead, etapa, empresa, estagio, instancia = linha
@@ -526,6 +526,7 @@ def _registrar_resultado(
     cfg = configuracoes()
     momento = agora()
     desfecho = resultado.desfecho
+    erro: str | None
     if desfecho == Desfecho.RETENTAVEL and job.tentativas >= cfg.despacho_max_tentativas:
         desfecho = Desfecho.PERMANENTE
         erro = f"{resultado.erro or 'Falha temporária'} (tentativas esgotadas: {job.tentativas})"
