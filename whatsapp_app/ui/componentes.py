@@ -79,11 +79,11 @@ def estado_vazio(
 
 def esqueleto(altura: str = "16px", largura: str = "100%", **props) -> rx.Component:
     """A shimmering placeholder bar (CSS in assets/app.css; still under reduced motion)."""
+    props.setdefault("border_radius", t.RAIO_2)
     return rx.box(
         class_name="wa-esqueleto",
         height=altura,
         width=largura,
-        border_radius=t.RAIO_2,
         aria_hidden="true",
         **props,
     )

@@ -5,6 +5,8 @@ radius medium), so light and dark come from the same names. Components spread th
 they never spell a colour literal.
 """
 
+from typing import Any
+
 import reflex as rx
 
 # --- Spacing: only 4 / 8 / 12 / 16 / 24 / 32 px, which are Radix space 1-6 at 100% scaling.
@@ -42,6 +44,10 @@ FUNDO_HOVER = rx.color("gray", 3, alpha=True)
 FUNDO_ATIVO = rx.color("accent", 3, alpha=True)
 FUNDO_ACENTO_SUAVE = rx.color("accent", 3)
 FUNDO_ERRO = rx.color("red", 3, alpha=True)
+# A faint accent glow behind the login card, over the app background.
+FUNDO_LOGIN = (
+    "radial-gradient(1200px 600px at 50% -10%, var(--accent-a3), transparent 60%), var(--gray-1)"
+)
 BORDA = rx.color("gray", 5, alpha=True)
 BORDA_FORTE = rx.color("gray", 6, alpha=True)
 BORDA_ACENTO = rx.color("accent", 7, alpha=True)
@@ -104,7 +110,7 @@ ESTILO_CARTAO = {
 
 # Applied once by rx.App(style=...): font, numerals and a focus ring that is always visible
 # for keyboard users (Radix draws its own on its controls; this covers links and plain divs).
-ESTILO_GLOBAL = {
+ESTILO_GLOBAL: dict[Any, Any] = {
     "font_family": FONTE_SISTEMA,
     "::selection": {"background": rx.color("accent", 5, alpha=True)},
     "a:focus-visible, [role='button']:focus-visible, button:focus-visible": {

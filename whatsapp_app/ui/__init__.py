@@ -1,0 +1,1 @@
+"""Shared UI: design tokens, the session State, the app shell and small components."""
