@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import reflex as rx
 from reflex.utils.exceptions import ImmutableStateError
+from reflex_base.event import EventSpec
 
 from whatsapp_app import auth
 from whatsapp_app.auth import Contexto
@@ -47,9 +48,8 @@ _log = logger("ui.sessao")
 
 def destino_seguro(proximo: str | None) -> str:
     """Where to go after login: only a path of this app, never another site (open redirect)."""
-    if proximo and proximo.startswith("/") and not proximo.startswith(("//", "/\\")):
-        if not proximo.startswith(ROTA_LOGIN):
-            return proximo
+    if proximo and proximo.startswith("/") and not proximo.startswith(("//", "/\\", ROTA_LOGIN)):
+        return proximo
     return ROTA_INICIAL
 
 
@@ -219,7 +219,7 @@ class EstadoSessao(rx.State, _Autorizacao):
     @rx.event
     def sair(self):
         """Logout: revoke the session on the server, forget it here, clear the cookie."""
-        eventos: list[rx.event.EventSpec] = []
+        eventos: list[EventSpec] = []
         tokens = {self.token, self._token_do_handshake()} - {""}
         for token in tokens:
             auth.encerrar_sessao(token)
@@ -236,7 +236,7 @@ class EstadoSessao(rx.State, _Autorizacao):
         return eventos
 
 
-def tratar_erro_backend(exception: Exception) -> list[rx.event.EventSpec]:
+def tratar_erro_backend(exception: Exception) -> list[EventSpec]:
     """``rx.App(backend_exception_handler=...)``: what the user sees when an event raises.
 
     A lost session goes to /login; a service error (``ErroApp``) becomes a pt-BR toast with its

@@ -5,6 +5,8 @@ shell mounts ``aplicar_tema()``: a React effect that calls the colour-mode conte
 whenever ``EstadoSessao.tema`` changes, i.e. after the session loads and after a toggle.
 """
 
+from typing import cast
+
 import reflex as rx
 from reflex.utils.imports import ImportVar
 from reflex.vars import Var, VarData
@@ -17,7 +19,7 @@ class _AplicarTema(rx.Fragment):
     """Renders nothing; its hook keeps the colour mode equal to the user's saved theme."""
 
     def add_hooks(self) -> list[str | Var]:
-        tema = EstadoSessao.tema
+        tema = cast(Var, EstadoSessao.tema)
         codigo = (
             "const modoDeCorDoUsuario = useContext(ColorModeContext);\n"
             "useEffect(() => {\n"
