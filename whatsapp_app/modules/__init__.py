@@ -1,0 +1,1 @@
+"""One folder per feature: ``page.py`` (composition) and ``state.py`` (the feature's State)."""
