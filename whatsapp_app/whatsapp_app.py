@@ -2,10 +2,19 @@
 
 import reflex as rx
 
+from whatsapp_app.api import criar_api
+from whatsapp_app.modules.configuracoes import page as _configuracoes  # noqa: F401
+from whatsapp_app.modules.inicio import page as _inicio  # noqa: F401
+from whatsapp_app.modules.leads import page as _leads  # noqa: F401
+from whatsapp_app.modules.login import page as _login  # noqa: F401
+from whatsapp_app.modules.whatsapp import page as _whatsapp  # noqa: F401
+from whatsapp_app.ui import tokens
+from whatsapp_app.ui.sessao import tratar_erro_backend
 
-def index() -> rx.Component:
-    return rx.text("Entrar")
-
-
-app = rx.App()
-app.add_page(index, route="/login", title="Entrar")
+app = rx.App(
+    theme=rx.theme(appearance="inherit", accent_color="jade", gray_color="slate", radius="medium"),
+    style=tokens.ESTILO_GLOBAL,
+    stylesheets=["/app.css"],
+    api_transformer=criar_api(),
+    backend_exception_handler=tratar_erro_backend,
+)
