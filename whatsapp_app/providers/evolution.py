@@ -1,0 +1,692 @@
+"""Evolution API v2 adapter (self-hosted, QR-paired instances): contract.md section 5.
+
+Every send outcome is classified for the dispatcher (``base.Desfecho``); nothing here retries a
+send. The rule for transport errors: a send is RETENTAVEL only when the request certainly never
+reached the server (the TCP connection was never made, or the pool never handed one out). Once
+bytes may have left, a timeout or a dropped connection is DESCONHECIDO: the provider may have
+delivered the message, and ``confirmar_envio`` (or an operator) settles it.
+
+The small HTTP helpers shared with ``cloud_api`` (``ErroProvedor``, ``desfecho_de_excecao``,
+``segundos_retry_after``, ``digitos``) live here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from whatsapp_app.logs import logger
+from whatsapp_app.providers.base import (
+    Confirmacao,
+    Desfecho,
+    EstadoConexao,
+    EventoWebhook,
+    ResultadoConfirmacao,
+    ResultadoEnvio,
+    StatusConexao,
+)
+
+_log = logger("providers.evolution")
+
+# Header that carries the per-instance webhook secret (Evolution signs nothing: contract §5).
+CABECALHO_SEGREDO_WEBHOOK = "X-Webhook-Segredo"
+EVENTOS_WEBHOOK: tuple[str, ...] = (
+    "CONNECTION_UPDATE",
+    "QRCODE_UPDATED",
+    "MESSAGES_UPDATE",
+    "SEND_MESSAGE",
+)
+
+ERRO_NUMERO_INEXISTENTE = "Número não está no WhatsApp."
+ERRO_CREDENCIAIS = "Credenciais do provedor inválidas."
+ERRO_INSTANCIA = "Instância não encontrada no provedor."
+ERRO_DESCONECTADA = "Instância desconectada do WhatsApp."
+ERRO_INACESSIVEL = "Provedor inacessível (conexão recusada ou sem resposta ao conectar)."
+ERRO_SEM_RESPOSTA = "O provedor não respondeu: a mensagem pode ter sido enviada."
+
+
+class ErroProvedor(RuntimeError):
+    """A connection-management call failed; ``mensagem`` is pt-BR, for the operator.
+
+    ``retentavel`` tells a poller whether trying again later may help (network, 5xx) or whether
+    someone must fix something first (credentials, unknown instance).
+    """
+
+    def __init__(self, mensagem: str, *, retentavel: bool = False, status_http: int | None = None):
+        super().__init__(mensagem)
+        self.mensagem = mensagem
+        self.retentavel = retentavel
+        self.status_http = status_http
+
+
+# --- helpers shared with cloud_api -------------------------------------------------------------
+
+# The request certainly never left this process: no connection was made or handed out.
+_NUNCA_ENVIADO: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+)
+# The request could not even be built or framed (bad URL, bad header): a configuration error.
+_REQUISICAO_INVALIDA: tuple[type[Exception], ...] = (
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.InvalidURL,
+)
+
+
+def desfecho_de_excecao(exc: BaseException) -> ResultadoEnvio:
+    """Classify an exception raised while sending (no HTTP status was received).
+
+    - connect refused / connect timeout / pool timeout / proxy: RETENTAVEL, nothing was sent;
+    - malformed request (bad URL, header with a newline...): PERMANENTE, nothing was sent and
+      retrying will not help;
+    - everything else (read timeout, write timeout or error mid-request, connection reset or
+      closed before the answer, undecodable answer, anything unexpected): DESCONHECIDO, because
+      the server may have received the whole request and acted on it. A write error is included
+      on purpose: the bytes that did go out may already form a complete request.
+    """
+    if isinstance(exc, _NUNCA_ENVIADO):
+        return ResultadoEnvio(Desfecho.RETENTAVEL, erro=ERRO_INACESSIVEL)
+    if isinstance(exc, _REQUISICAO_INVALIDA):
+        return ResultadoEnvio(
+            Desfecho.PERMANENTE, erro=f"Requisição inválida para o provedor: {exc}"
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} (tempo esgotado)")
+    return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} ({type(exc).__name__})")
+
+
+def segundos_retry_after(valor: str | None, *, agora: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date; None when absent/bad."""
+    if not valor:
+        return None
+    valor = valor.strip()
+    try:
+        return max(0.0, float(valor))
+    except ValueError:
+        pass
+    try:
+        quando = parsedate_to_datetime(valor)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if quando.tzinfo is None:
+        quando = quando.replace(tzinfo=UTC)
+    return max(0.0, (quando - (agora or datetime.now(UTC))).total_seconds())
+
+
+def digitos(numero_e164: str) -> str:
+    """E.164 (``+5511999999999``) to the digits-only form providers take (``5511999999999``)."""
+    return re.sub(r"\D", "", numero_e164 or "")
+
+
+def json_ou_vazio(resposta: httpx.Response) -> Any:
+    try:
+        return resposta.json()
+    except ValueError:
+        return {}
+
+
+def resultado_status_http(resposta: httpx.Response, mensagem: str) -> ResultadoEnvio | None:
+    """The status-code rules both adapters share; None when the caller must decide."""
+    status = resposta.status_code
+    tentar_apos = segundos_retry_after(resposta.headers.get("Retry-After"))
+    if status == 504:
+        # A gateway gave up waiting for the provider, which had the request: unknown outcome.
+        return ResultadoEnvio(
+            Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} (HTTP 504)", tentar_apos_s=tentar_apos
+        )
+    if status == 429 or status == 408 or status >= 500:
+        return ResultadoEnvio(
+            Desfecho.RETENTAVEL,
+            erro=f"Provedor indisponível no momento (HTTP {status}): {mensagem}",
+            tentar_apos_s=tentar_apos,
+        )
+    return None
+
+
+# --- Evolution specifics -----------------------------------------------------------------------
+
+_STATUS_ESTADO = {
+    "open": StatusConexao.CONECTADO,
+    "connecting": StatusConexao.CONECTANDO,
+    "close": StatusConexao.DESCONECTADO,
+    "closed": StatusConexao.DESCONECTADO,
+    "refused": StatusConexao.DESCONECTADO,
+}
+
+_STATUS_MENSAGEM = {
+    "PENDING": "enviado",
+    "SERVER_ACK": "enviado",
+    "DELIVERY_ACK": "entregue",
+    "READ": "lido",
+    "PLAYED": "lido",
+    "ERROR": "falhou",
+}
+
+_PREFIXO_DATA_URL = re.compile(r"^data:[^;,]+;base64,")
+
+
+def _sem_prefixo_data(base64: str | None) -> str | None:
+    if not base64:
+        return None
+    return _PREFIXO_DATA_URL.sub("", base64)
+
+
+def _mensagem_erro(corpo: Any) -> str:
+    """The human text inside Evolution's error envelope ``{"response": {"message": ...}}``."""
+    if not isinstance(corpo, Mapping):
+        return ""
+    resposta = corpo.get("response")
+    mensagem: Any = resposta.get("message") if isinstance(resposta, Mapping) else None
+    if mensagem is None:
+        mensagem = corpo.get("message") or corpo.get("error") or ""
+    if isinstance(mensagem, list):
+        partes = []
+        for item in mensagem:
+            if isinstance(item, Mapping):
+                partes.append(", ".join(f"{k}={v}" for k, v in item.items()))
+            else:
+                partes.append(str(item))
+        return "; ".join(partes)
+    return str(mensagem)
+
+
+def _numero_inexistente(corpo: Any) -> bool:
+    if not isinstance(corpo, Mapping):
+        return False
+    resposta = corpo.get("response")
+    mensagens = resposta.get("message") if isinstance(resposta, Mapping) else None
+    if isinstance(mensagens, Mapping):
+        mensagens = [mensagens]
+    if not isinstance(mensagens, list):
+        return False
+    return any(isinstance(m, Mapping) and m.get("exists") is False for m in mensagens)
+
+
+def _estado_de_corpo(corpo: Any) -> EstadoConexao:
+    """Read ``/instance/connect`` or ``/instance/create`` answers (QR object or state)."""
+    if not isinstance(corpo, Mapping):
+        return EstadoConexao(StatusConexao.CONECTANDO)
+    if corpo.get("error") is True:
+        raise ErroProvedor(
+            f"O provedor recusou a conexão: {_mensagem_erro(corpo) or 'erro'}", retentavel=True
+        )
+    instancia = corpo.get("instance")
+    status: StatusConexao | None = None
+    if isinstance(instancia, Mapping):
+        estado = instancia.get("state") or instancia.get("status")
+        if isinstance(estado, str) and estado in _STATUS_ESTADO:
+            status = _STATUS_ESTADO[estado]
+    if status == StatusConexao.CONECTADO:
+        return EstadoConexao(StatusConexao.CONECTADO)
+    qr: Any = corpo.get("qrcode") if isinstance(corpo.get("qrcode"), Mapping) else corpo
+    base64 = _sem_prefixo_data(qr.get("base64")) if isinstance(qr, Mapping) else None
+    pairing = qr.get("pairingCode") if isinstance(qr, Mapping) else None
+    return EstadoConexao(
+        StatusConexao.CONECTANDO,
+        qr_base64=base64 or None,
+        pairing_code=pairing if isinstance(pairing, str) and pairing else None,
+    )
+
+
+def jids_candidatos(numero: str) -> list[str]:
+    """The JIDs WhatsApp may have stored for a number: Brazilian mobiles exist with and without
+    the ninth digit (Evolution normalises some of them), so both forms are tried."""
+    numero = digitos(numero)
+    candidatos = [numero]
+    if numero.startswith("55"):
+        local = numero[4:]
+        if len(numero) == 13 and local.startswith("9"):
+            candidatos.append(numero[:4] + local[1:])
+        elif len(numero) == 12 and local[:1] in {"6", "7", "8", "9"}:
+            candidatos.append(numero[:4] + "9" + local)
+    return [f"{n}@s.whatsapp.net" for n in candidatos]
+
+
+def _texto_registro(registro: Mapping[str, Any]) -> str | None:
+    mensagem = registro.get("message")
+    if not isinstance(mensagem, Mapping):
+        return None
+    if isinstance(mensagem.get("conversation"), str):
+        return str(mensagem["conversation"])
+    estendida = mensagem.get("extendedTextMessage")
+    if isinstance(estendida, Mapping) and isinstance(estendida.get("text"), str):
+        return str(estendida["text"])
+    return None
+
+
+def _registros(corpo: Any) -> tuple[list[Any], int]:
+    """``findMessages`` answers ``{"messages": {"records": [...], "pages": n}}`` (v2); older
+    builds answered a bare list. Returns (records, pages)."""
+    if isinstance(corpo, list):
+        return corpo, 1
+    if isinstance(corpo, Mapping):
+        mensagens = corpo.get("messages", corpo)
+        if isinstance(mensagens, list):
+            return mensagens, 1
+        if isinstance(mensagens, Mapping) and isinstance(mensagens.get("records"), list):
+            paginas = mensagens.get("pages")
+            return mensagens["records"], int(paginas) if isinstance(paginas, int) else 1
+    raise ValueError("resposta de findMessages sem registros")
+
+
+def interpretar_webhook(corpo: Any) -> EventoWebhook:
+    """Normalise one Evolution webhook delivery (contract §5) into an ``EventoWebhook``.
+
+    ``connection.update`` → conexao; ``qrcode.updated`` → qr (``dados["qr_base64"]``);
+    ``messages.update`` → status_mensagem (SERVER_ACK enviado, DELIVERY_ACK entregue,
+    READ/PLAYED lido, ERROR falhou); ``send.message`` → status_mensagem enviado; anything else
+    → ignorado. Evolution does not echo our job id, so ``id_agendamento`` stays None.
+    """
+    if not isinstance(corpo, Mapping):
+        return EventoWebhook(tipo="ignorado")
+    evento = str(corpo.get("event") or "").lower().replace("_", ".")
+    dados: Any = corpo.get("data")
+    if isinstance(dados, list):
+        dados = dados[0] if dados else {}
+    if not isinstance(dados, Mapping):
+        dados = {}
+    base = {"instance": corpo.get("instance"), "event": evento}
+
+    if evento == "connection.update":
+        estado = dados.get("state")
+        status = _STATUS_ESTADO.get(estado) if isinstance(estado, str) else None
+        if status is None:
+            return EventoWebhook(tipo="ignorado", dados=base)
+        return EventoWebhook(
+            tipo="conexao",
+            status_conexao=status,
+            dados={**base, "state": estado, "status_reason": dados.get("statusReason")},
+        )
+    if evento == "qrcode.updated":
+        qr = dados.get("qrcode") if isinstance(dados.get("qrcode"), Mapping) else dados
+        return EventoWebhook(
+            tipo="qr",
+            status_conexao=StatusConexao.CONECTANDO,
+            dados={
+                **base,
+                "qr_base64": _sem_prefixo_data(qr.get("base64")),
+                "pairing_code": qr.get("pairingCode"),
+            },
+        )
+    if evento == "messages.update":
+        chave = dados.get("key") if isinstance(dados.get("key"), Mapping) else {}
+        id_mensagem = dados.get("keyId") or chave.get("id")
+        status_bruto = str(dados.get("status") or "").upper()
+        status_mensagem = _STATUS_MENSAGEM.get(status_bruto)
+        if not id_mensagem or status_mensagem is None:
+            return EventoWebhook(tipo="ignorado", dados=base)
+        return EventoWebhook(
+            tipo="status_mensagem",
+            provider_message_id=str(id_mensagem),
+            status_mensagem=status_mensagem,
+            dados={**base, "status": status_bruto, "remote_jid": dados.get("remoteJid")},
+        )
+    if evento == "send.message":
+        chave = dados.get("key") if isinstance(dados.get("key"), Mapping) else {}
+        if not chave.get("id"):
+            return EventoWebhook(tipo="ignorado", dados=base)
+        return EventoWebhook(
+            tipo="status_mensagem",
+            provider_message_id=str(chave["id"]),
+            status_mensagem="enviado",
+            dados={**base, "remote_jid": chave.get("remoteJid")},
+        )
+    return EventoWebhook(tipo="ignorado", dados=base)
+
+
+class ProvedorEvolution:
+    """``base.Provedor`` over Evolution API v2. Sync; one ``httpx.Client`` (yours or its own).
+
+    ``margem_ausencia_s``: ``confirmar_envio`` answers AUSENTE only when the send started at
+    least this long ago (the provider may still be working on a slow send).
+    ``historico_confiavel``: set False when the Evolution server does not store sent messages
+    (``DATABASE_SAVE_DATA_NEW_MESSAGE=false``): then an empty history proves nothing and
+    ``confirmar_envio`` never answers AUSENTE.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        instance_name: str,
+        *,
+        timeout_s: float = 15.0,
+        connect_timeout_s: float = 5.0,
+        cliente: httpx.Client | None = None,
+        margem_ausencia_s: float = 60.0,
+        historico_confiavel: bool = True,
+    ) -> None:
+        if not base_url:
+            raise ValueError("base_url do Evolution é obrigatória")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.instance_name = instance_name
+        self._timeout = httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s))
+        self._cliente = cliente if cliente is not None else httpx.Client()
+        self._cliente_proprio = cliente is None
+        self.margem_ausencia_s = margem_ausencia_s
+        self.historico_confiavel = historico_confiavel
+
+    def __repr__(self) -> str:  # never the api key
+        return f"ProvedorEvolution(base_url={self.base_url!r}, instance={self.instance_name!r})"
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def fechar(self) -> None:
+        if self._cliente_proprio:
+            self._cliente.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.fechar()
+
+    def _url(self, rota: str) -> str:
+        return f"{self.base_url}/{rota}/{quote(self.instance_name, safe='')}"
+
+    def _requisitar(self, metodo: str, rota: str, *, json: Any = None) -> httpx.Response:
+        return self._cliente.request(
+            metodo,
+            self._url(rota),
+            headers={"apikey": self._api_key, "Accept": "application/json"},
+            json=json,
+            timeout=self._timeout,
+        )
+
+    def _gerenciar(self, metodo: str, rota: str, *, json: Any = None) -> httpx.Response:
+        """A connection-management call: transport errors and auth failures → ErroProvedor."""
+        try:
+            resposta = self._requisitar(metodo, rota, json=json)
+        except httpx.HTTPError as exc:
+            _log.warning(
+                "evolution: falha de rede",
+                extra={"rota": rota, "instancia": self.instance_name, "erro": type(exc).__name__},
+            )
+            raise ErroProvedor(
+                f"Provedor inacessível: {type(exc).__name__}", retentavel=True
+            ) from exc
+        if resposta.status_code in (401, 403):
+            raise ErroProvedor(ERRO_CREDENCIAIS, status_http=resposta.status_code)
+        if resposta.status_code >= 500 or resposta.status_code == 429:
+            raise ErroProvedor(
+                f"Provedor indisponível (HTTP {resposta.status_code}).",
+                retentavel=True,
+                status_http=resposta.status_code,
+            )
+        return resposta
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def enviar_texto(self, *, numero_e164: str, texto: str, id_agendamento: str) -> ResultadoEnvio:
+        numero = digitos(numero_e164)
+        if len(numero) < 8:
+            return ResultadoEnvio(Desfecho.PERMANENTE, erro="Número de telefone inválido.")
+        contexto = {"instancia": self.instance_name, "id_agendamento": id_agendamento}
+        try:
+            resposta = self._requisitar(
+                "POST", "message/sendText", json={"number": numero, "text": texto}
+            )
+        except Exception as exc:  # every failure is classified, never raised to the dispatcher
+            resultado = desfecho_de_excecao(exc)
+            _log.warning(
+                "evolution: envio sem resposta",
+                extra={**contexto, "erro": type(exc).__name__, "desfecho": resultado.desfecho},
+            )
+            return resultado
+        resultado = self._classificar_envio(resposta)
+        _log.info(
+            "evolution: envio classificado",
+            extra={
+                **contexto,
+                "status_http": resposta.status_code,
+                "desfecho": resultado.desfecho,
+                "provider_message_id": resultado.provider_message_id,
+            },
+        )
+        return resultado
+
+    def _classificar_envio(self, resposta: httpx.Response) -> ResultadoEnvio:
+        corpo = json_ou_vazio(resposta)
+        status = resposta.status_code
+        if 200 <= status < 300:
+            chave = corpo.get("key") if isinstance(corpo, Mapping) else None
+            id_mensagem = chave.get("id") if isinstance(chave, Mapping) else None
+            return ResultadoEnvio(Desfecho.ACEITO, provider_message_id=id_mensagem or None)
+        mensagem = _mensagem_erro(corpo)
+        if status == 400 and _numero_inexistente(corpo):
+            return ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_NUMERO_INEXISTENTE)
+        if status in (401, 403):
+            return ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_CREDENCIAIS)
+        if status == 404:
+            return ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_INSTANCIA)
+        comum = resultado_status_http(resposta, mensagem)
+        if comum is not None:
+            return comum
+        if status == 400:
+            # Evolution wraps every Baileys failure as 400 "Error: ..." (contract §5).
+            minusculo = mensagem.lower()
+            if "connection closed" in minusculo or "not connected" in minusculo:
+                # Baileys refuses before writing anything when the socket is closed.
+                return ResultadoEnvio(Desfecho.RETENTAVEL, erro=ERRO_DESCONECTADA)
+            if "timed out" in minusculo:
+                # The WhatsApp socket timed out mid-send: the message may be out.
+                return ResultadoEnvio(
+                    Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} ({mensagem})"
+                )
+        return ResultadoEnvio(
+            Desfecho.PERMANENTE,
+            erro=f"O provedor recusou a mensagem (HTTP {status}): {mensagem or 'sem detalhes'}",
+        )
+
+    # -- connection -----------------------------------------------------------------------------
+
+    def estado_conexao(self) -> EstadoConexao:
+        resposta = self._gerenciar("GET", "instance/connectionState")
+        if resposta.status_code == 404:
+            return EstadoConexao(StatusConexao.DESCONECTADO)
+        corpo = json_ou_vazio(resposta)
+        if resposta.status_code >= 400 or not isinstance(corpo, Mapping):
+            raise ErroProvedor(
+                f"Resposta inesperada do provedor (HTTP {resposta.status_code}).",
+                status_http=resposta.status_code,
+            )
+        instancia = corpo.get("instance")
+        estado = instancia.get("state") if isinstance(instancia, Mapping) else None
+        return EstadoConexao(_STATUS_ESTADO.get(str(estado), StatusConexao.DESCONECTADO))
+
+    def conectar(self) -> EstadoConexao:
+        """Start pairing: CONECTANDO with a QR (or pairing code) to show, CONECTADO when already
+        paired. The QR may not be ready yet (``{"count": 0}``): CONECTANDO without a QR, ask
+        again. Creates the instance on the provider when it does not exist there."""
+        resposta = self._gerenciar("GET", "instance/connect")
+        if resposta.status_code == 404:
+            return self.criar_instancia()
+        if resposta.status_code >= 400:
+            raise ErroProvedor(
+                f"O provedor recusou a conexão: {_mensagem_erro(json_ou_vazio(resposta))}",
+                status_http=resposta.status_code,
+            )
+        return _estado_de_corpo(json_ou_vazio(resposta))
+
+    def criar_instancia(self) -> EstadoConexao:
+        try:
+            resposta = self._cliente.post(
+                f"{self.base_url}/instance/create",
+                headers={"apikey": self._api_key},
+                json={
+                    "instanceName": self.instance_name,
+                    "qrcode": True,
+                    "integration": "WHATSAPP-BAILEYS",
+                },
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise ErroProvedor(
+                f"Provedor inacessível: {type(exc).__name__}", retentavel=True
+            ) from exc
+        if resposta.status_code in (401, 403):
+            raise ErroProvedor(ERRO_CREDENCIAIS, status_http=resposta.status_code)
+        if resposta.status_code >= 400:
+            raise ErroProvedor(
+                "Não foi possível criar a instância no provedor: "
+                f"{_mensagem_erro(json_ou_vazio(resposta))}",
+                retentavel=resposta.status_code >= 500,
+                status_http=resposta.status_code,
+            )
+        return _estado_de_corpo(json_ou_vazio(resposta))
+
+    def reiniciar(self) -> None:
+        resposta = self._gerenciar("POST", "instance/restart")
+        corpo = json_ou_vazio(resposta)
+        if resposta.status_code == 404:
+            raise ErroProvedor(ERRO_INSTANCIA, status_http=404)
+        if resposta.status_code >= 400 or (
+            isinstance(corpo, Mapping) and corpo.get("error") is True
+        ):
+            # Evolution answers 200 {"error": true, "message"} when the restart fails.
+            raise ErroProvedor(
+                f"O provedor não reiniciou a instância: {_mensagem_erro(corpo) or 'erro'}",
+                status_http=resposta.status_code,
+            )
+
+    def desconectar(self) -> None:
+        """Log the WhatsApp session out. Idempotent: an instance already logged out, or absent
+        on the provider, is fine."""
+        resposta = self._gerenciar("DELETE", "instance/logout")
+        if resposta.status_code in (400, 404) or resposta.status_code < 300:
+            return
+        raise ErroProvedor(
+            f"O provedor não desconectou a instância (HTTP {resposta.status_code}).",
+            status_http=resposta.status_code,
+        )
+
+    def configurar_webhook(
+        self,
+        url: str,
+        segredo_header: str,
+        *,
+        nome_cabecalho: str = CABECALHO_SEGREDO_WEBHOOK,
+        eventos: Iterable[str] = EVENTOS_WEBHOOK,
+    ) -> None:
+        """Point the instance's webhook at ``url``; every delivery carries
+        ``nome_cabecalho: segredo_header`` so our endpoint can authenticate it."""
+        resposta = self._gerenciar(
+            "POST",
+            "webhook/set",
+            json={
+                "webhook": {
+                    "enabled": True,
+                    "url": url,
+                    "headers": {nome_cabecalho: segredo_header},
+                    "byEvents": False,
+                    "base64": False,
+                    "events": list(eventos),
+                }
+            },
+        )
+        if resposta.status_code == 404:
+            raise ErroProvedor(ERRO_INSTANCIA, status_http=404)
+        if resposta.status_code >= 400:
+            raise ErroProvedor(
+                "O provedor recusou a configuração do webhook: "
+                f"{_mensagem_erro(json_ou_vazio(resposta))}",
+                status_http=resposta.status_code,
+            )
+
+    # -- reconciliation -------------------------------------------------------------------------
+
+    def confirmar_envio(
+        self,
+        *,
+        numero_e164: str,
+        texto: str,
+        id_agendamento: str,
+        desde: datetime,
+        folga_relogio_s: float = 120.0,
+        max_paginas: int = 5,
+    ) -> ResultadoConfirmacao:
+        """Look for an outgoing message with this text to this number since ``desde``.
+
+        ENVIADO (with its id) when found; AUSENTE only when the whole window was read, the
+        history is trusted and the send started more than ``margem_ausencia_s`` ago;
+        DESCONHECIDO on any error or doubt."""
+        agora = datetime.now(UTC)
+        if desde.tzinfo is None:
+            desde = desde.replace(tzinfo=UTC)
+        inicio = desde - timedelta(seconds=folga_relogio_s)
+        fim = agora + timedelta(seconds=folga_relogio_s)
+        alvo = texto.strip()
+        completo = True
+        try:
+            for jid in jids_candidatos(numero_e164):
+                pagina, paginas = 1, 1
+                while pagina <= paginas:
+                    if pagina > max_paginas:
+                        completo = False
+                        break
+                    resposta = self._requisitar(
+                        "POST",
+                        "chat/findMessages",
+                        json={
+                            "where": {
+                                "key": {"remoteJid": jid, "fromMe": True},
+                                "messageTimestamp": {
+                                    "gte": inicio.isoformat(),
+                                    "lte": fim.isoformat(),
+                                },
+                            },
+                            "page": pagina,
+                            "offset": 50,
+                        },
+                    )
+                    if resposta.status_code != 200:
+                        raise ErroProvedor(f"findMessages HTTP {resposta.status_code}")
+                    registros, paginas = _registros(resposta.json())
+                    for registro in registros:
+                        encontrado = self._registro_confere(registro, jid, alvo, inicio)
+                        if encontrado is not None:
+                            return ResultadoConfirmacao(
+                                Confirmacao.ENVIADO, provider_message_id=encontrado or None
+                            )
+                    pagina += 1
+        except Exception as exc:
+            _log.warning(
+                "evolution: confirmação indisponível",
+                extra={"id_agendamento": id_agendamento, "erro": type(exc).__name__},
+            )
+            return ResultadoConfirmacao(Confirmacao.DESCONHECIDO)
+        cedo = (agora - desde).total_seconds() < self.margem_ausencia_s
+        if not completo or cedo or not self.historico_confiavel:
+            return ResultadoConfirmacao(Confirmacao.DESCONHECIDO)
+        return ResultadoConfirmacao(Confirmacao.AUSENTE)
+
+    @staticmethod
+    def _registro_confere(registro: Any, jid: str, alvo: str, inicio: datetime) -> str | None:
+        """The message id ("" when the record has none) if this record is our send, else None."""
+        if not isinstance(registro, Mapping):
+            return None
+        chave = registro.get("key")
+        if not isinstance(chave, Mapping) or chave.get("fromMe") is not True:
+            return None
+        jid_registro = chave.get("remoteJid")
+        # The server filtered by JID; a LID (``...@lid``) is the server's own mapping of it.
+        if jid_registro not in (None, jid) and not str(jid_registro).endswith("@lid"):
+            return None
+        carimbo = registro.get("messageTimestamp")
+        if isinstance(carimbo, int | float) and carimbo < inicio.timestamp() - 1:
+            return None
+        texto = _texto_registro(registro)
+        if texto is None or texto.strip() != alvo:
+            return None
+        id_mensagem = chave.get("id") or registro.get("id")
+        return str(id_mensagem) if id_mensagem else ""
