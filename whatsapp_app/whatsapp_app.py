@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from whatsapp_app.agendador import ciclo_de_vida
 from whatsapp_app.api import criar_api
 from whatsapp_app.modules.configuracoes import page as _configuracoes  # noqa: F401
 from whatsapp_app.modules.inicio import page as _inicio  # noqa: F401
@@ -18,3 +19,6 @@ app = rx.App(
     api_transformer=criar_api(),
     backend_exception_handler=tratar_erro_backend,
 )
+# The dispatcher's scheduler lives and dies with the backend (every backend worker runs one;
+# atomic claims make that safe). A mounted FastAPI app's own lifespan is never run by Reflex.
+app.register_lifespan_task(ciclo_de_vida)
