@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from whatsapp_app import metricas
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.whatsapp_automations import (
@@ -34,6 +35,7 @@ def _rodada() -> None:
         _log.exception("rodada do despacho falhou")
         return
     estado["rodadas"] += 1
+    metricas.agendador_rodadas.inc()
     if resumo["claimed"]:
         _log.info("rodada do despacho", extra=resumo)
 

@@ -17,6 +17,9 @@ jobs_failed = Counter("jobs_failed", "Jobs that ended in ERRO.")
 jobs_retried = Counter("jobs_retried", "Jobs put back to PENDENTE after a retryable failure.")
 jobs_uncertain = Counter("jobs_uncertain", "Jobs whose provider outcome is unknown (INCERTO).")
 jobs_reaped = Counter("jobs_reaped", "Stale PROCESSANDO jobs recovered by the reaper.")
+agendador_rodadas = Counter(
+    "scheduler_rounds", "Dispatch rounds run by the in-process scheduler or a worker."
+)
 latencia_despacho = Histogram(
     "dispatch_latency_seconds",
     "Due time → provider accepted, in seconds.",

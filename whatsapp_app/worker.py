@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 
+from whatsapp_app import metricas
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.whatsapp_automations import (
@@ -33,6 +34,7 @@ def executar(parar: threading.Event) -> int:
             _log.exception("rodada falhou", extra={"worker_id": worker_id})
             resumo = {"claimed": 0}
         rodadas += 1
+        metricas.agendador_rodadas.inc()
         if resumo["claimed"] == 0:
             parar.wait(cfg.agendador_intervalo_s)  # idle: wait, but wake at once on SIGTERM
     _log.info("worker encerrado", extra={"worker_id": worker_id, "rodadas": rodadas})
