@@ -41,6 +41,7 @@ class _Manipulador(BaseHTTPRequestHandler):
     server_version = "SimuladorEvolution/2"
     timeout = 120  # idle keep-alive connections are closed after this long
     server: ServidorSimulador
+    _lido: bytes | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -52,7 +53,8 @@ class _Manipulador(BaseHTTPRequestHandler):
         return self.server.simulador
 
     def _corpo_bruto(self) -> bytes:
-        if not hasattr(self, "_lido"):
+        # One handler serves every request of a keep-alive connection: read once per request.
+        if self._lido is None:
             tamanho = int(self.headers.get("Content-Length") or 0)
             self._lido = self.rfile.read(tamanho) if tamanho > 0 else b""
         return self._lido
@@ -114,6 +116,7 @@ class _Manipulador(BaseHTTPRequestHandler):
         )
 
     def _despachar(self, metodo: str) -> None:
+        self._lido = None
         partes = urlsplit(self.path)
         self._consulta = parse_qs(partes.query)
         self._corpo_bruto()  # always drain the body so keep-alive stays in sync
