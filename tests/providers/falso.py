@@ -140,7 +140,9 @@ def porta_fechada() -> int:
         return int(s.getsockname()[1])
 
 
-def esperar(condicao: Callable[[], Any], *, limite_s: float = 5.0, intervalo_s: float = 0.02) -> Any:
+def esperar(
+    condicao: Callable[[], Any], *, limite_s: float = 5.0, intervalo_s: float = 0.02
+) -> Any:
     """Poll ``condicao`` until it is truthy (returned) or ``limite_s`` passes (AssertionError)."""
     fim = time.monotonic() + limite_s
     while True:

@@ -84,7 +84,12 @@ def test_envio_aceito_manda_digitos_e_apikey(falso: ServidorFalso, evo: Provedor
             ERRO_NUMERO_INEXISTENTE,
         ),
         (401, _erro(401, "Unauthorized"), Desfecho.PERMANENTE, ERRO_CREDENCIAIS),
-        (404, _erro(404, ['The "loja 1" instance does not exist']), Desfecho.PERMANENTE, ERRO_INSTANCIA),
+        (
+            404,
+            _erro(404, ['The "loja 1" instance does not exist']),
+            Desfecho.PERMANENTE,
+            ERRO_INSTANCIA,
+        ),
         (500, _erro(500, ["boom"]), Desfecho.RETENTAVEL, None),
         (502, None, Desfecho.RETENTAVEL, None),
         (503, None, Desfecho.RETENTAVEL, None),
@@ -118,7 +123,9 @@ def test_429_respeita_retry_after(falso: ServidorFalso, evo: ProvedorEvolution) 
     assert resultado.tentar_apos_s == 7
 
 
-def test_tempo_de_leitura_esgotado_e_desconhecido(falso: ServidorFalso, evo: ProvedorEvolution) -> None:
+def test_tempo_de_leitura_esgotado_e_desconhecido(
+    falso: ServidorFalso, evo: ProvedorEvolution
+) -> None:
     falso.rota("POST", ENVIO, Resposta(201, {"key": {"id": "tarde"}}, dormir_s=1.5))
     resultado = _enviar(evo)
     assert resultado.desfecho == Desfecho.DESCONHECIDO
@@ -158,7 +165,7 @@ def test_conexao_recusada_e_retentavel() -> None:
     ],
 )
 def test_cada_excecao_do_httpx_tem_seu_desfecho(
-    excecao: type[httpx.HTTPError], desfecho: Desfecho
+    excecao: type[httpx.RequestError], desfecho: Desfecho
 ) -> None:
     def transporte(requisicao: httpx.Request) -> httpx.Response:
         raise excecao("simulada", request=requisicao)
@@ -283,7 +290,9 @@ def test_conectar_cria_instancia_inexistente(falso: ServidorFalso, evo: Provedor
 def test_reiniciar_e_desconectar(falso: ServidorFalso, evo: ProvedorEvolution) -> None:
     restart = f"/instance/restart/{CAMINHO_INST}"
     logout = f"/instance/logout/{CAMINHO_INST}"
-    falso.rota("POST", restart, Resposta(200, {"instance": {"instanceName": INST, "state": "open"}}))
+    falso.rota(
+        "POST", restart, Resposta(200, {"instance": {"instanceName": INST, "state": "open"}})
+    )
     evo.reiniciar()
     falso.rota("POST", restart, Resposta(200, {"error": True, "message": "not connected"}))
     with pytest.raises(ErroProvedor, match="not connected"):
@@ -371,7 +380,9 @@ def test_confirmar_envio_ausente_so_depois_da_margem(falso: ServidorFalso) -> No
     assert recente.confirmacao == Confirmacao.DESCONHECIDO
     assert antigo.confirmacao == Confirmacao.AUSENTE
     # Both JID forms of a Brazilian mobile were looked up.
-    consultados = {r.json["where"]["key"]["remoteJid"] for r in falso.recebidas("POST", "/chat/findMessages/i")}
+    consultados = {
+        r.json["where"]["key"]["remoteJid"] for r in falso.recebidas("POST", "/chat/findMessages/i")
+    }
     assert consultados == {"5511988887777@s.whatsapp.net", "551188887777@s.whatsapp.net"}
 
 
@@ -393,7 +404,9 @@ def test_confirmar_envio_acha_jid_sem_nono_digito(falso: ServidorFalso) -> None:
     assert resultado.provider_message_id == "K9"
 
 
-@pytest.mark.parametrize("resposta", [Resposta(500, {}), Resposta(200, {"inesperado": 1}), Resposta(derrubar=True)])
+@pytest.mark.parametrize(
+    "resposta", [Resposta(500, {}), Resposta(200, {"inesperado": 1}), Resposta(derrubar=True)]
+)
 def test_confirmar_envio_em_erro_e_desconhecido(falso: ServidorFalso, resposta: Resposta) -> None:
     falso.rota("POST", "/chat/findMessages/i", resposta)
     with ProvedorEvolution(falso.url, "k", "i", margem_ausencia_s=0) as evo:
@@ -408,7 +421,9 @@ def test_confirmar_envio_em_erro_e_desconhecido(falso: ServidorFalso, resposta: 
 
 def test_confirmar_envio_sem_historico_confiavel_nunca_diz_ausente(falso: ServidorFalso) -> None:
     falso.rota("POST", "/chat/findMessages/i", Resposta(200, _pagina([])))
-    with ProvedorEvolution(falso.url, "k", "i", margem_ausencia_s=0, historico_confiavel=False) as evo:
+    with ProvedorEvolution(
+        falso.url, "k", "i", margem_ausencia_s=0, historico_confiavel=False
+    ) as evo:
         resultado = evo.confirmar_envio(
             numero_e164=NUMERO,
             texto="x",
@@ -475,4 +490,7 @@ def test_interpretar_webhooks() -> None:
     )
     assert interpretar_webhook({"event": "messages.upsert", "data": {}}).tipo == "ignorado"
     assert interpretar_webhook("lixo").tipo == "ignorado"
-    assert interpretar_webhook({"event": "connection.update", "data": {"state": "?"}}).tipo == "ignorado"
+    assert (
+        interpretar_webhook({"event": "connection.update", "data": {"state": "?"}}).tipo
+        == "ignorado"
+    )
