@@ -70,6 +70,7 @@ def provedor_para(
     unknown provider or a config missing required fields; ``cripto.ErroCripto`` when the stored
     config cannot be decrypted."""
     http = cliente if cliente is not None else cliente_http()
+    timeout_s = configuracoes().provedor_timeout_s
     provider = (instancia.provider or "").strip().lower()
     if provider == TipoProvedor.SIMULADOR:
         # The simulator keeps history in memory and answers synchronously: no grace period.
@@ -78,6 +79,7 @@ def provedor_para(
             SIMULADOR_API_KEY,
             instancia.id,
             cliente=http,
+            timeout_s=timeout_s,
             margem_ausencia_s=0.0,
         )
     config = decifrar_config(instancia.config_cifrada)
@@ -90,6 +92,7 @@ def provedor_para(
             _texto(config, "api_key"),
             _texto(config, "instance_name"),
             cliente=http,
+            timeout_s=timeout_s,
             historico_confiavel=bool(config.get("historico_confiavel", True)),
         )
     if provider == TipoProvedor.CLOUD_API:
@@ -104,6 +107,7 @@ def provedor_para(
             graph_base_url=_texto(config, "graph_base_url", GRAPH_BASE_URL_PADRAO),
             graph_version=_texto(config, "graph_version", GRAPH_VERSION_PADRAO),
             cliente=http,
+            timeout_s=timeout_s,
         )
     raise ValueError(f"Provedor de WhatsApp desconhecido: {instancia.provider!r}.")
 

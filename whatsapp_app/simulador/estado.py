@@ -51,8 +51,9 @@ class Falhas:
     numeros_inexistentes: list[str] = field(default_factory=list)
     desconectado: bool = False
     semente: int | None = None
-    # How long a "timeout" send holds its answer (the client should give up well before).
-    timeout_s: float = 30.0
+    # How long a "timeout" send holds its answer: longer than the app's PROVEDOR_TIMEOUT_S
+    # (30 s by default), so the client gives up first.
+    timeout_s: float = 60.0
     # Where a "queda" drops the connection: "antes" / "depois" storing the message, or random.
     queda_modo: str = "aleatorio"
     # Forced outcomes for the next sends, consumed in order (deterministic tests):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -56,13 +57,20 @@ def _cartao(instancia: dict[str, Any]) -> str:
     return f'<div class="cartao">{"".join(partes)}</div>'
 
 
+def _quando(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M:%S UTC")
+    except ValueError:
+        return iso
+
+
 def renderizar_pagina(
     instancias: list[dict[str, Any]], mensagens: list[dict[str, Any]], falhas: dict[str, Any]
 ) -> str:
     cartoes = "".join(_cartao(i) for i in instancias) or "<p>Nenhuma instância ainda.</p>"
     linhas = "".join(
         "<tr>"
-        f"<td>{escape(str(m['recebido_em']))}</td><td>{escape(str(m['instance']))}</td>"
+        f"<td>{escape(_quando(str(m['recebido_em'])))}</td><td>{escape(str(m['instance']))}</td>"
         f"<td>{escape(str(m['number']))}</td><td>{escape(str(m['text']))}</td>"
         f"<td><code>{escape(str(m['key_id']))}</code></td>"
         f"<td>{escape(str(m.get('falha_injetada') or ''))}</td>"
