@@ -41,6 +41,7 @@ class Configuracoes(BaseSettings):
     agendador_ativo: bool = True
     agendador_intervalo_s: float = Field(default=5.0, gt=0)
     simulador_port: int = 8765
+    simulador_auto_conectar_s: float = Field(default=3.0, ge=0)  # QR "scanned" after this
 
     # Dispatcher tunables (units in the names).
     despacho_lote: int = Field(default=100, ge=1, le=1000)  # jobs claimed per round

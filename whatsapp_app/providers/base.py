@@ -68,7 +68,9 @@ class EventoWebhook:
 class Provedor(Protocol):
     """What the dispatcher, the instances API and the poller may ask of a provider."""
 
-    def enviar_texto(self, *, numero_e164: str, texto: str, id_agendamento: str) -> ResultadoEnvio: ...
+    def enviar_texto(
+        self, *, numero_e164: str, texto: str, id_agendamento: str
+    ) -> ResultadoEnvio: ...
 
     def estado_conexao(self) -> EstadoConexao: ...
 
