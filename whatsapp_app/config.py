@@ -53,6 +53,14 @@ class Configuracoes(BaseSettings):
     prazo_reivindicacao_s: float = Field(default=300.0, gt=0)  # stale PROCESSANDO after this
     provedor_timeout_s: float = Field(default=30.0, gt=0)
 
+    # Where providers reach this app (webhook URLs); empty = http://127.0.0.1:{PORT}.
+    app_url_publica: str = ""
+    # Connectivity poller: interval, and its debounce (conectividade.py): a new state is
+    # written once seen this many consecutive times AND for at least this many seconds.
+    conectividade_intervalo_s: float = Field(default=30.0, gt=0)
+    conectividade_confirmacoes: int = Field(default=2, ge=1, le=100)
+    conectividade_estabilidade_s: float = Field(default=20.0, ge=0)
+
     # "chave=1,outra=0": força flags em todas as empresas, acima do valor no banco.
     feature_flags: str = ""
 

@@ -71,6 +71,15 @@ class StatusAgendamento(StrEnum):
     CANCELADO = "CANCELADO"
 
 
+class StatusEntrega(StrEnum):
+    """Delivery status from provider webhooks, in the order it may only move forward."""
+
+    ENVIADO = "enviado"
+    FALHOU = "falhou"
+    ENTREGUE = "entregue"
+    LIDO = "lido"
+
+
 class Reentrada(StrEnum):
     UMA_VEZ = "uma_vez"
     A_CADA_ENTRADA = "a_cada_entrada"
@@ -190,7 +199,11 @@ class LeadEstagioHistorico(SQLModel, table=True):
 
 class WhatsappInstancia(SQLModel, table=True):
     __tablename__ = "whatsapp_instancia"
-    __table_args__ = (sa.Index(None, "id_empresa"),)
+    __table_args__ = (
+        sa.Index(None, "id_empresa"),
+        # Meta's webhooks name the number, not the instance (not a secret, so kept in clear).
+        sa.Index("ix_whatsapp_instancia_phone_number_id", "phone_number_id"),
+    )
 
     id: str = _id()
     id_empresa: str = _empresa()
@@ -203,6 +216,22 @@ class WhatsappInstancia(SQLModel, table=True):
     criado_em: datetime = _quando()
     # Rate limit shared by every dispatcher process: the next free send slot (GCRA).
     proximo_envio_em: datetime | None = _quando(nulo=True)
+    # DELETE hides the row; automations and jobs (history) still point at it.
+    excluida_em: datetime | None = _quando(nulo=True)
+    # When the provider's webhook was last pointed at us (Evolution/simulador); None = retry.
+    webhook_configurado_em: datetime | None = _quando(nulo=True)
+    phone_number_id: str | None = Field(default=None, max_length=64)  # cloud_api only
+    erro_conexao: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    # Connectivity debounce (conectividade.py): a polled state that differs from ``status``
+    # waits here until it has been seen often and long enough.
+    status_candidato: str | None = Field(default=None, max_length=16)
+    status_candidato_desde: datetime | None = _quando(nulo=True)
+    status_candidato_vezes: int = 0
+    # Message-status webhooks that arrived before the dispatcher stored the provider's
+    # message id (webhooks.py applies them later): [{"id", "status", "em"}], bounded.
+    eventos_pendentes: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
 
 
 class WhatsappAutomacao(SQLModel, table=True):
@@ -259,6 +288,8 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
         sa.Index(
             "ix_agendamento_empresa_automacao", "id_empresa", "id_whatsapp_automacao", "status"
         ),
+        # Delivery webhooks find their job by the provider's message id.
+        sa.Index("ix_agendamento_empresa_provider_message_id", "id_empresa", "provider_message_id"),
     )
 
     id: str = _id()
@@ -282,6 +313,10 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
     motivo_cancelamento: str | None = Field(default=None, max_length=64)
     criado_em: datetime = _quando()
     atualizado_em: datetime = _quando()
+    # Delivery as the provider's webhooks report it (never moves backwards; see webhooks.py).
+    status_entrega: str | None = Field(default=None, max_length=16)  # StatusEntrega
+    status_entrega_em: datetime | None = _quando(nulo=True)
+    erro_entrega: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
 
 
 class FeatureFlag(SQLModel, table=True):
