@@ -46,7 +46,9 @@ def engine_para(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_ESPERA_LOCK_MS / 1000})
         _preparar_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Enough connections for the server's thread pool (40 threads by default in Starlette), so
+    # requests never open fresh connections under load; recycled to survive server restarts.
+    return sa.create_engine(url, pool_size=20, max_overflow=30, pool_recycle=1800)
 
 
 def engine() -> Engine:

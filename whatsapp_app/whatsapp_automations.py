@@ -71,17 +71,20 @@ def renderizar_mensagem(mensagem: str, *, nome: str, empresa: str, estagio: str)
 
 
 def _inserir_ignorando_duplicatas(sessao: Session, linhas: list[dict[str, Any]]) -> set[str]:
-    """Insert jobs; returns the keys really inserted (the others already existed)."""
+    """Insert jobs; returns the keys really inserted (the others already existed).
+
+    One statement compiled once and sent with all rows as parameters (SQLAlchemy's
+    "insertmanyvalues"), so the hot path of every move does not recompile SQL.
+    """
     if not linhas:
         return set()
     dialeto = postgresql if sessao.get_bind().dialect.name == "postgresql" else sqlite
     comando = (
         dialeto.insert(_agendamento)
-        .values(linhas)
         .on_conflict_do_nothing()
-        .returning(_agendamento.c.chave_idempotencia)
+        .returning(_agendamento.c.chave_idempotencia, sort_by_parameter_order=True)
     )
-    return set(sessao.execute(comando).scalars().all())
+    return {c for c in sessao.execute(comando, linhas).scalars().all() if c is not None}
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaN
                 },
             )
     for chave in inseridas:
-        _log.info(
+        _log.debug(
             "agendamento criado", extra={"chave_idempotencia": chave, "id_lead": entrada.id_lead}
         )
     return len(inseridas)
