@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocket, expect
 
 from tests.e2e.conftest import AppEmExecucao
 
@@ -26,12 +27,21 @@ def _app_servido_em_uma_porta(app: AppEmExecucao, pagina: Page) -> None:
     """The harness itself: one port serves the backend, the built frontend and its websocket."""
     with urllib.request.urlopen(f"{app.url}/ping", timeout=5) as r:
         assert r.read() == b'"pong"'
-    with pagina.expect_websocket(lambda ws: "/_event" in ws.url) as aberto:
-        resposta = pagina.goto(f"{app.url}/login")
+    recebidos: list[object] = []
+
+    def _ao_abrir(ws: WebSocket) -> None:
+        if "/_event" in ws.url:
+            ws.on("framereceived", lambda quadro: recebidos.append(quadro))
+
+    pagina.on("websocket", _ao_abrir)  # before goto: the first frame may come at once
+    resposta = pagina.goto(f"{app.url}/login")
     assert resposta is not None and resposta.ok
     expect(pagina).to_have_title("Entrar")
     # The page hydrates: the backend answers over the websocket.
-    aberto.value.wait_for_event("framereceived")
+    limite = time.monotonic() + 15
+    while not recebidos and time.monotonic() < limite:
+        pagina.wait_for_timeout(100)
+    assert recebidos, "nenhuma mensagem do backend pelo websocket /_event"
     expect(pagina.get_by_text("Entrar").first).to_be_visible()
 
 
