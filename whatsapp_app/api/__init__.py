@@ -12,7 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from whatsapp_app.api import auth, automacoes, despacho, empresa, flags, leads, saude
+from whatsapp_app.api import (
+    auth,
+    automacoes,
+    despacho,
+    empresa,
+    flags,
+    instancias,
+    leads,
+    saude,
+    webhooks,
+)
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.validacoes import ErroApp, corpo_erro, traduzir_erros
 
@@ -65,7 +75,7 @@ def criar_api() -> FastAPI:
         title="WhatsApp follow-up API", docs_url="/api/docs", openapi_url="/api/openapi.json"
     )
     _registrar_erros(api)
-    for modulo in (saude, auth, empresa, leads, automacoes, despacho, flags):
+    for modulo in (saude, auth, empresa, leads, automacoes, despacho, flags, instancias, webhooks):
         api.include_router(modulo.router)
 
     @api.api_route(

@@ -1,0 +1,75 @@
+"""WhatsApp instances (contract.md section 4): create, list, status, connect, restart, logout,
+delete. Secrets never leave ``instancias.instancia_publica``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from whatsapp_app import db
+from whatsapp_app import instancias as servico
+from whatsapp_app.api.deps import AdminAtual, GestorAtual, SessaoDep, UsuarioAtual
+
+router = APIRouter(prefix="/api/whatsapp", tags=["instancias"])
+
+
+@router.get("/instances")
+def listar(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
+    """The company's instances (config masked, never a secret)."""
+    return [
+        servico.instancia_publica(i)
+        for i in servico.listar_instancias(sessao=sessao, id_empresa=usuario.id_empresa)
+    ]
+
+
+@router.post("/instances", status_code=201)
+def criar(dados: servico.InstanciaEntrada, usuario: AdminAtual) -> dict[str, Any]:
+    """Create an instance (admin); Evolution/simulador get their webhook pointed at us."""
+    with db.sessao() as sessao:
+        instancia = servico.criar_instancia(
+            sessao=sessao, id_empresa=usuario.id_empresa, dados=dados
+        )
+    servico.configurar_webhook(id_empresa=usuario.id_empresa, id_instancia=instancia.id)
+    with db.sessao() as sessao:
+        return servico.instancia_publica(
+            servico.obter_instancia(
+                sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=instancia.id
+            )
+        )
+
+
+@router.get("/instances/{id_instancia}/status")
+def status(id_instancia: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
+    """Connection state, last sync and queue stats of the automations using it."""
+    return servico.status_instancia(
+        sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
+    )
+
+
+@router.post("/instances/{id_instancia}/connect")
+def conectar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Start pairing: ``{"status", "qr_base64"?, "pairing_code"?}`` (admin, gestor)."""
+    return servico.conectar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
+
+
+@router.post("/instances/{id_instancia}/restart")
+def reiniciar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Restart the provider session (admin, gestor)."""
+    return servico.reiniciar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
+
+
+@router.post("/instances/{id_instancia}/logout")
+def desconectar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Log the WhatsApp session out (admin, gestor)."""
+    return servico.desconectar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
+
+
+@router.delete("/instances/{id_instancia}")
+def excluir(id_instancia: str, usuario: AdminAtual) -> dict[str, Any]:
+    """Hide the instance, disable its automations, cancel their pending jobs (admin)."""
+    with db.sessao() as sessao:
+        resumo = servico.excluir_instancia(
+            sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
+        )
+    return {"ok": True, **resumo}
