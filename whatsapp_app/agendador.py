@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from whatsapp_app import metricas
+from whatsapp_app.conectividade import atualizar_conectividade
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.whatsapp_automations import (
@@ -24,6 +25,7 @@ from whatsapp_app.whatsapp_automations import (
 _log = logger("agendador")
 ID_TAREFA_DESPACHO = "despacho_follow_up"
 ID_TAREFA_REAPER = "reaper"
+ID_TAREFA_CONECTIVIDADE = "conectividade"
 INTERVALO_REAPER_S = 30.0  # seconds between stale-claim sweeps
 estado = {"rodadas": 0}  # how many rounds ran in this process (health and tests)
 
@@ -50,6 +52,16 @@ def _varrer() -> None:
         _log.info("reaper", extra=recuperados)
 
 
+def _verificar_conexoes() -> None:
+    try:
+        resumo = atualizar_conectividade()
+    except Exception:
+        _log.exception("verificação de conectividade falhou")
+        return
+    if resumo["alteradas"] or resumo["eventos_aplicados"]:
+        _log.info("conectividade", extra=resumo)
+
+
 def criar_agendador() -> BackgroundScheduler:
     cfg = configuracoes()
     agendador = BackgroundScheduler(timezone="UTC")
@@ -66,6 +78,14 @@ def criar_agendador() -> BackgroundScheduler:
         "interval",
         seconds=INTERVALO_REAPER_S,
         id=ID_TAREFA_REAPER,
+        max_instances=1,
+        coalesce=True,
+    )
+    agendador.add_job(
+        _verificar_conexoes,
+        "interval",
+        seconds=cfg.conectividade_intervalo_s,
+        id=ID_TAREFA_CONECTIVIDADE,
         max_instances=1,
         coalesce=True,
     )
