@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import criar_automacao, criar_empresa, criar_instancia, criar_lead, login
 from whatsapp_app.api import criar_api
+
+# Provider webhooks carry no user session: they authenticate by the instance's own secret, so
+# another company's caller (any caller without it) gets 401 there, and nothing is written.
+ESPERADO = {("post", "/api/webhooks/evolution/{id_instancia}"): (401, "webhook_nao_autenticado")}
 
 CORPOS = {
     ("patch", "/api/leads/{id_lead}/mover"): lambda b: {"id_estagio_destino": b.estagios[1]},
@@ -30,13 +34,20 @@ def test_toda_rota_com_id_esta_coberta():
         ("patch", "/api/whatsapp/automations/{id_automacao}"),
         ("delete", "/api/whatsapp/automations/{id_automacao}"),
         ("post", "/api/whatsapp/agendamentos/{id_agendamento}/{acao}"),
+        ("get", "/api/whatsapp/instances/{id_instancia}/status"),
+        ("post", "/api/whatsapp/instances/{id_instancia}/connect"),
+        ("post", "/api/whatsapp/instances/{id_instancia}/restart"),
+        ("post", "/api/whatsapp/instances/{id_instancia}/logout"),
+        ("delete", "/api/whatsapp/instances/{id_instancia}"),
+        ("post", "/api/webhooks/evolution/{id_instancia}"),
     }
 
 
 def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
     vitima = criar_empresa("Vítima", sufixo="a")
     lead_vitima = criar_lead(vitima)
-    automacao_vitima = criar_automacao(vitima)
+    instancia_vitima = criar_instancia(vitima)
+    automacao_vitima = criar_automacao(vitima, id_instancia=instancia_vitima)
     dono = login(cliente, vitima.usuarios["admin"])
     cliente.patch(
         f"/api/leads/{lead_vitima}/mover",
@@ -51,14 +62,16 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         "id_automacao": automacao_vitima,
         "id_agendamento": jobs_vitima[0]["id"],
         "acao": "cancelar",
+        "id_instancia": instancia_vitima,
     }
 
     for metodo, caminho in sorted(_rotas_com_id()):
         url = caminho.format(**ids)
         corpo = CORPOS.get((metodo, caminho), lambda _b: None)(vitima)
         resposta = cliente.request(metodo.upper(), url, json=corpo, headers=cabecalho)
-        assert resposta.status_code == 404, (metodo, caminho, resposta.text)
-        assert resposta.json()["erro"]["codigo"] == "nao_encontrado"
+        status, codigo = ESPERADO.get((metodo, caminho), (404, "nao_encontrado"))
+        assert resposta.status_code == status, (metodo, caminho, resposta.text)
+        assert resposta.json()["erro"]["codigo"] == codigo
 
     # The victim's data is untouched and still visible to its own users.
     assert {
@@ -72,6 +85,11 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         cliente.get(f"/api/whatsapp/automations/{automacao_vitima}", headers=dono).json()["nome"]
         == "Automação"
     )
+    assert [i["id"] for i in cliente.get("/api/whatsapp/instances", headers=dono).json()] == [
+        instancia_vitima
+    ]
+    status_vitima = cliente.get(f"/api/whatsapp/instances/{instancia_vitima}/status", headers=dono)
+    assert status_vitima.json()["status"] == "desconectado"
 
 
 def test_listas_so_mostram_a_propria_empresa(cliente):
@@ -83,6 +101,7 @@ def test_listas_so_mostram_a_propria_empresa(cliente):
     assert cliente.get("/api/leads", headers=cabecalho).json() == []
     assert cliente.get("/api/whatsapp/automations", headers=cabecalho).json() == []
     assert cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json() == []
+    assert cliente.get("/api/whatsapp/instances", headers=cabecalho).json() == []
     assert [e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()] == b.estagios
     assert cliente.get("/api/empresa", headers=cabecalho).json()["nome"] == "B"
 
