@@ -336,6 +336,26 @@ def test_fluxo_do_qr_ate_conectado(cliente, sim, provider) -> None:
     assert cliente.get(f"{base}/status", headers=admin).json()["status"] == "desconectado"
 
 
+def test_instancia_sem_segredo_ganha_um_ao_conectar(cliente, sim) -> None:
+    """Instances stored without a webhook secret (the demo seed, older rows) get one the
+    first time someone connects them, and the webhook is set up then."""
+    empresa = criar_empresa()
+    admin = login(cliente, empresa.usuarios["admin"])
+    id_instancia = criar_instancia(empresa)  # provider simulador, empty config
+    assert cliente.get(URL, headers=admin).json()[0]["webhook_configurado"] is False
+    assert cliente.post(f"{URL}/{id_instancia}/connect", headers=admin).status_code == 200
+    segredo = decifrar_config(instancia_do_banco(id_instancia).config_cifrada)["segredo_webhook"]
+    webhook = sim.simulador.webhook(id_instancia)
+    assert webhook is not None and webhook["headers"][CABECALHO_SEGREDO_WEBHOOK] == segredo
+    assert cliente.get(URL, headers=admin).json()[0]["webhook_configurado"] is True
+    resposta = cliente.post(
+        f"/api/webhooks/evolution/{id_instancia}",
+        json={"event": "connection.update", "instance": id_instancia, "data": {"state": "open"}},
+        headers={CABECALHO_SEGREDO_WEBHOOK: segredo},
+    )
+    assert resposta.status_code == 200 and instancia_do_banco(id_instancia).status == "conectado"
+
+
 def test_erros_do_provedor_viram_502_no_formato_unico(cliente, sim) -> None:
     empresa = criar_empresa()
     admin = login(cliente, empresa.usuarios["admin"])

@@ -378,6 +378,25 @@ def _falha(instancia: WhatsappInstancia, acao: str, exc: ErroProvedor) -> ErroPr
     return ErroProvedorApi(exc.mensagem)
 
 
+def _segredo_webhook(id_instancia: str) -> str:
+    """The instance's webhook secret; instances stored without one (seeded, or created before
+    webhooks existed) get one now, under a row lock so two callers agree on it."""
+    with db.sessao() as sessao:
+        instancia = sessao.exec(
+            select(WhatsappInstancia)
+            .where(WhatsappInstancia.id == id_instancia)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        config = _config(instancia)
+        segredo = str(config.get(CHAVE_SEGREDO_WEBHOOK) or "")
+        if not segredo:
+            segredo = config[CHAVE_SEGREDO_WEBHOOK] = secrets.token_urlsafe(32)
+            instancia.config_cifrada = cifrar_config(config)
+            sessao.add(instancia)
+        return segredo
+
+
 def configurar_webhook(
     *, id_empresa: str, id_instancia: str, fabrica: FabricaProvedor | None = None
 ) -> bool | None:
@@ -389,10 +408,10 @@ def configurar_webhook(
         return None
     url = url_webhook(instancia)
     try:
-        segredo = str(_config(instancia).get(CHAVE_SEGREDO_WEBHOOK) or "")
+        segredo = _segredo_webhook(instancia.id)
         adaptador = (fabrica or _fabrica_padrao)(instancia)
-        if not segredo or not isinstance(adaptador, ProvedorEvolution):
-            raise ValueError("Instância sem segredo de webhook.")
+        if not isinstance(adaptador, ProvedorEvolution):
+            raise ValueError("Este provedor não aceita configuração de webhook.")
         adaptador.configurar_webhook(url, segredo)
     except (ErroProvedor, ValueError) as exc:
         _log.warning(
