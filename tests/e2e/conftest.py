@@ -54,6 +54,7 @@ REDIS_PADRAO = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 # A first start builds the frontend (installs its packages when .web-e2e is new).
 ESPERA_INICIO_S = float(os.environ.get("E2E_STARTUP_TIMEOUT", "600"))
 NO_CI = os.environ.get("CI") == "true"
+TOKEN_METRICAS = "e2e-metricas-" + secrets.token_hex(8)
 _PARTIDAS: list[str] = []  # one line per app start, shown in the terminal summary
 
 
@@ -163,6 +164,10 @@ class _ServidorApp:
             REFLEX_TELEMETRY_ENABLED="false",
             REFLEX_CHECK_LATEST_VERSION="false",
             PYTHONUNBUFFERED="1",
+            # The served app runs its own dispatch scheduler, observable through the metrics.
+            AGENDADOR_ATIVO="true",
+            AGENDADOR_INTERVALO_S="1",
+            METRICS_TOKEN=TOKEN_METRICAS,
         )
         ferramentas = RAIZ / ".tools" / "node_modules" / ".bin"
         env["PATH"] = f"{ferramentas}{os.pathsep}{env.get('PATH', '')}"
@@ -305,3 +310,8 @@ def pagina(navegador) -> Iterator[object]:  # type: ignore[no-untyped-def]
         yield pagina
     finally:
         contexto.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every SQLite-mode test first, then every scale-out one: the app starts once per mode."""
+    items.sort(key=lambda item: "app_escalado" in getattr(item, "fixturenames", ()))
