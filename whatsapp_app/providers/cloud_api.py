@@ -30,8 +30,8 @@ from whatsapp_app.providers.base import (
 )
 from whatsapp_app.providers.evolution import (
     ErroProvedor,
-    desfecho_de_excecao,
     digitos,
+    enviar_classificando,
     json_ou_vazio,
     resultado_status_http,
     segundos_retry_after,
@@ -256,31 +256,17 @@ class ProvedorCloudApi:
             "biz_opaque_callback_data": id_agendamento,
         }
         contexto = {"phone_number_id": self.phone_number_id, "id_agendamento": id_agendamento}
-        try:
-            resposta = self._cliente.post(
+        return enviar_classificando(
+            "cloud_api",
+            lambda: self._cliente.post(
                 self._url("/messages"),
                 headers=self._cabecalhos(),
                 json=corpo,
                 timeout=self._timeout,
-            )
-        except Exception as exc:  # classified, never raised to the dispatcher
-            resultado = desfecho_de_excecao(exc)
-            _log.warning(
-                "cloud_api: envio sem resposta",
-                extra={**contexto, "erro": type(exc).__name__, "desfecho": resultado.desfecho},
-            )
-            return resultado
-        resultado = self._classificar(resposta)
-        _log.info(
-            "cloud_api: envio classificado",
-            extra={
-                **contexto,
-                "status_http": resposta.status_code,
-                "desfecho": resultado.desfecho,
-                "provider_message_id": resultado.provider_message_id,
-            },
+            ),
+            self._classificar,
+            contexto,
         )
-        return resultado
 
     @staticmethod
     def _classificar(resposta: httpx.Response) -> ResultadoEnvio:

@@ -13,7 +13,7 @@ The small HTTP helpers shared with ``cloud_api`` (``ErroProvedor``, ``desfecho_d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -102,6 +102,36 @@ def desfecho_de_excecao(exc: BaseException) -> ResultadoEnvio:
     if isinstance(exc, httpx.TimeoutException):
         return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} (tempo esgotado)")
     return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} ({type(exc).__name__})")
+
+
+def enviar_classificando(
+    provedor: str,
+    requisitar: Callable[[], httpx.Response],
+    classificar: Callable[[httpx.Response], ResultadoEnvio],
+    contexto: Mapping[str, Any],
+) -> ResultadoEnvio:
+    """Send once and classify the outcome; every failure becomes a ``ResultadoEnvio``, never an
+    exception for the dispatcher. One structured log line either way."""
+    try:
+        resposta = requisitar()
+    except Exception as exc:
+        resultado = desfecho_de_excecao(exc)
+        _log.warning(
+            f"{provedor}: envio sem resposta",
+            extra={**contexto, "erro": type(exc).__name__, "desfecho": resultado.desfecho},
+        )
+        return resultado
+    resultado = classificar(resposta)
+    _log.info(
+        f"{provedor}: envio classificado",
+        extra={
+            **contexto,
+            "status_http": resposta.status_code,
+            "desfecho": resultado.desfecho,
+            "provider_message_id": resultado.provider_message_id,
+        },
+    )
+    return resultado
 
 
 def segundos_retry_after(valor: str | None, *, agora: datetime | None = None) -> float | None:
@@ -432,28 +462,14 @@ class ProvedorEvolution:
         if len(numero) < 8:
             return ResultadoEnvio(Desfecho.PERMANENTE, erro="Número de telefone inválido.")
         contexto = {"instancia": self.instance_name, "id_agendamento": id_agendamento}
-        try:
-            resposta = self._requisitar(
+        return enviar_classificando(
+            "evolution",
+            lambda: self._requisitar(
                 "POST", "message/sendText", json={"number": numero, "text": texto}
-            )
-        except Exception as exc:  # every failure is classified, never raised to the dispatcher
-            resultado = desfecho_de_excecao(exc)
-            _log.warning(
-                "evolution: envio sem resposta",
-                extra={**contexto, "erro": type(exc).__name__, "desfecho": resultado.desfecho},
-            )
-            return resultado
-        resultado = self._classificar_envio(resposta)
-        _log.info(
-            "evolution: envio classificado",
-            extra={
-                **contexto,
-                "status_http": resposta.status_code,
-                "desfecho": resultado.desfecho,
-                "provider_message_id": resultado.provider_message_id,
-            },
+            ),
+            self._classificar_envio,
+            contexto,
         )
-        return resultado
 
     def _classificar_envio(self, resposta: httpx.Response) -> ResultadoEnvio:
         corpo = json_ou_vazio(resposta)
