@@ -233,3 +233,22 @@ def test_linha_do_tempo_do_lead(cliente):
     assert all(
         j["chave_idempotencia"].startswith(f"{empresa.id}:{lead}:") for j in detalhe["agendamentos"]
     )
+
+
+def test_automacao_de_instancia_excluida_nao_volta_a_ativar(cliente):
+    empresa = criar_empresa()
+    instancia = criar_instancia(empresa)
+    automacao = criar_automacao(empresa, id_instancia=instancia)
+    admin = login(cliente, empresa.usuarios["admin"])
+    assert cliente.delete(f"/api/whatsapp/instances/{instancia}", headers=admin).status_code == 200
+    reativar = cliente.patch(
+        f"/api/whatsapp/automations/{automacao}", json={"ativo": True}, headers=admin
+    )
+    assert reativar.status_code == 422
+    assert reativar.json()["erro"]["campos"] == {
+        "id_whatsapp_instancia": "Instância não encontrada nesta empresa."
+    }
+    assert (
+        cliente.get(f"/api/whatsapp/automations/{automacao}", headers=admin).json()["ativo"]
+        is False
+    )

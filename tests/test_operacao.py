@@ -126,9 +126,12 @@ def test_acoes_do_operador_com_auditoria(cliente):
     marcado = cliente.post(f"/api/whatsapp/agendamentos/{job}/marcar-enviado", headers=gestor)
     assert marcado.status_code == 200 and marcado.json()["status"] == "ENVIADO"
 
-    _definir(job, status="ERRO", tentativas=5)
+    _definir(job, status="ERRO", tentativas=5, status_entrega="falhou", erro_entrega="x")
     reenviado = cliente.post(f"/api/whatsapp/agendamentos/{job}/reenviar", headers=gestor).json()
     assert (reenviado["status"], reenviado["tentativas"]) == ("PENDENTE", 0)
+    assert (_ler(job).status_entrega, _ler(job).erro_entrega) == (None, None), (
+        "a resend starts clean"
+    )
     cancelado = cliente.post(f"/api/whatsapp/agendamentos/{job}/cancelar", headers=gestor).json()
     assert (cancelado["status"], cancelado["motivo_cancelamento"]) == (
         "CANCELADO",

@@ -42,7 +42,11 @@ def _validar_referencias(
             campos["id_estagio_trigger"] = "Estágio não encontrado nesta empresa."
     if id_instancia is not None:
         instancia = sessao.get(WhatsappInstancia, id_instancia)
-        if instancia is None or instancia.id_empresa != id_empresa:
+        if (
+            instancia is None
+            or instancia.id_empresa != id_empresa
+            or instancia.excluida_em is not None
+        ):
             campos["id_whatsapp_instancia"] = "Instância não encontrada nesta empresa."
     if campos:
         raise ErroValidacao(campos)
@@ -191,6 +195,9 @@ def atualizar_automacao(
         valor = getattr(dados, campo)
         if campo in dados.model_fields_set and valor is not None:
             setattr(automacao, campo, valor)
+    if automacao.ativo and dados.id_whatsapp_instancia is None:
+        # An automation disabled when its instance was deleted must not come back to life.
+        _validar_referencias(sessao, id_empresa, None, automacao.id_whatsapp_instancia)
     automacao.atualizado_em = agora()
     sessao.add(automacao)
     if dados.etapas is not None:

@@ -790,6 +790,9 @@ def acao_do_operador(
     valores: dict[str, Any] = {"status": destino, "atualizado_em": momento}
     if acao == "reenviar":
         valores.update(
+            status_entrega=None,
+            status_entrega_em=None,
+            erro_entrega=None,
             agendado_para=momento,
             tentativas=0,
             claimed_by=None,
