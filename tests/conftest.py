@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("AMBIENTE", "teste")
     os.environ.setdefault("AGENDADOR_ATIVO", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Many processes share one PostgreSQL (max_connections 100): keep few idle connections.
+    os.environ.setdefault("DB_POOL_TAMANHO", "2")
+    os.environ.setdefault("DB_POOL_EXTRA", "20")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,9 @@ class Configuracoes(BaseSettings):
     ambiente: Literal["desenvolvimento", "producao", "teste"] = "desenvolvimento"
     database_url: str = f"sqlite:///{PASTA_DADOS / 'whatsapp_app.db'}"
     redis_url: str = ""
+    # PostgreSQL pool per process: kept open / opened on demand above that (server threads: 40).
+    db_pool_tamanho: int = Field(default=20, ge=1, le=200)
+    db_pool_extra: int = Field(default=30, ge=0, le=500)
     port: int = 3000
     log_level: str = "INFO"
 

@@ -48,7 +48,10 @@ def engine_para(url: str) -> Engine:
         return engine
     # Enough connections for the server's thread pool (40 threads by default in Starlette), so
     # requests never open fresh connections under load; recycled to survive server restarts.
-    return sa.create_engine(url, pool_size=20, max_overflow=30, pool_recycle=1800)
+    cfg = configuracoes()
+    return sa.create_engine(
+        url, pool_size=cfg.db_pool_tamanho, max_overflow=cfg.db_pool_extra, pool_recycle=1800
+    )
 
 
 def engine() -> Engine:
