@@ -11,6 +11,10 @@ tem_modulo() {
   "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)' "$1"
 }
 
+# Metrics from every backend worker process add up (prometheus_client multiprocess mode).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/data/metricas}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
 echo "==> Migrações (alembic upgrade head)"
 .venv/bin/alembic upgrade head
 
