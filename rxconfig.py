@@ -14,5 +14,5 @@ config = rx.Config(
     telemetry_enabled=False,
     frontend_port=_cfg.port,
     backend_port=_cfg.port,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

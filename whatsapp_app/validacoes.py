@@ -7,11 +7,13 @@ messages next to their fields). Pydantic errors are translated to pt-BR here, on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ErroApp(Exception):
@@ -155,11 +157,6 @@ def formatar_telefone(e164: str) -> str:
 # Request schemas shared by the REST API and the UI states.
 # ---------------------------------------------------------------------------------------------
 
-import re  # noqa: E402
-from typing import Literal  # noqa: E402
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator  # noqa: E402
 
 _HORA = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

@@ -8,8 +8,15 @@ deterministic ``chave_idempotencia`` (contract.md section 3) and is inserted wit
 
 from __future__ import annotations
 
+import os
+import random
 import re
-from dataclasses import dataclass
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,18 +24,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from whatsapp_app import metricas
-from whatsapp_app.janela import proxima_abertura
+from whatsapp_app import db, metricas
+from whatsapp_app.config import configuracoes
+from whatsapp_app.janela import dentro_da_janela, proxima_abertura
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
     Empresa,
+    Estagio,
+    Lead,
     Reentrada,
     StatusAgendamento,
     WhatsappAutomacao,
     WhatsappAutomacaoAgendamento,
     WhatsappAutomacaoEtapa,
+    WhatsappInstancia,
     novo_id,
 )
+from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio
 from whatsapp_app.tempo import agora
 
 EVENTO_MUDANCA_ESTAGIO = "lead_stage_changed"
@@ -235,20 +247,6 @@ def cancelar_pendentes_da_automacao(
 # crash after it means "maybe sent", which is reconciled, never blindly resent.
 # =============================================================================================
 
-import os  # noqa: E402
-import random  # noqa: E402
-import socket  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from dataclasses import field  # noqa: E402
-
-from whatsapp_app import db  # noqa: E402
-from whatsapp_app.config import configuracoes  # noqa: E402
-from whatsapp_app.janela import dentro_da_janela  # noqa: E402
-from whatsapp_app.models import Estagio, Lead, WhatsappInstancia  # noqa: E402
-from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio  # noqa: E402
 
 ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is released, not awaited
 
