@@ -1,0 +1,371 @@
+"""Automation flow list (plan 4.4 B): ``Gatilho`` → ``Ação`` rows, filters and row actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.vars import ObjectVar, Var
+
+from whatsapp_app.modules.whatsapp.state import ROTULOS_EVENTO, EstadoWhatsapp
+from whatsapp_app.modules.whatsapp.theme import STATUS_FLUXO
+from whatsapp_app.ui import tokens as t
+from whatsapp_app.ui.componentes import cartao, esqueleto, estado_vazio
+
+ID_TITULO = "secao-automacoes"
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+def _chip(rotulo: Var | str, ativo: Any, ao_clicar: Any) -> rx.Component:
+    return rx.el.button(
+        rotulo,
+        on_click=ao_clicar,
+        aria_pressed=rx.cond(ativo, "true", "false"),
+        class_name="wa-wpp-chip",
+        type="button",
+    )
+
+
+def _grupo(rotulo: str, *chips: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.el.span(rotulo, class_name="wa-wpp-filtro-rotulo", aria_hidden="true"),
+        *chips,
+        role="group",
+        aria_label=f"Filtrar por {rotulo.lower()}",
+        class_name="wa-wpp-filtro-grupo",
+    )
+
+
+def _filtros() -> rx.Component:
+    e = EstadoWhatsapp
+    return rx.el.div(
+        _grupo(
+            "Evento",
+            _chip("Todos", e.filtro_evento == "", e.filtrar_evento("")),  # type: ignore[operator, misc]
+            *[
+                _chip(rotulo, e.filtro_evento == codigo, e.filtrar_evento(codigo))  # type: ignore[operator, misc]
+                for codigo, rotulo in ROTULOS_EVENTO.items()
+            ],
+        ),
+        _grupo(
+            "Status",
+            _chip("Todas", e.filtro_status == "", e.filtrar_status("")),  # type: ignore[operator, misc]
+            _chip("Ativas", e.filtro_status == "ativa", e.filtrar_status("ativa")),  # type: ignore[operator, misc]
+            _chip("Pausadas", e.filtro_status == "pausada", e.filtrar_status("pausada")),  # type: ignore[operator, misc]
+        ),
+        _grupo(
+            "Instância",
+            _chip("Todas", e.filtro_instancia == "", e.filtrar_instancia("")),  # type: ignore[operator, misc]
+            rx.foreach(
+                e.opcoes_instancia,
+                lambda i: _chip(
+                    i["nome"],
+                    e.filtro_instancia == i["id"],
+                    e.filtrar_instancia(i["id"]),  # type: ignore[operator, misc]
+                ),
+            ),
+        ),
+        class_name="wa-wpp-filtros",
+    )
+
+
+# --- one flow ----------------------------------------------------------------------------------
+
+
+def chip_status_fluxo(ativo: Var) -> rx.Component:
+    def _chip(valor: bool) -> rx.Component:
+        cor, rotulo, icone = STATUS_FLUXO[valor]
+        return rx.badge(
+            rx.icon(icone, size=12, aria_hidden="true"),
+            rotulo,
+            color_scheme=cor,  # type: ignore[arg-type]
+            variant="soft",
+            radius="full",
+            class_name="wa-wpp-status-fluxo",
+        )
+
+    return rx.cond(ativo, _chip(True), _chip(False))
+
+
+def _bloco(rotulo: str, icone: str, classe: str, *conteudo: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.center(rx.icon(icone, size=16, aria_hidden="true"), class_name="wa-wpp-bloco-icone"),
+        rx.el.div(
+            rx.el.span(rotulo, class_name="wa-wpp-bloco-rotulo"),
+            *conteudo,
+            class_name="wa-wpp-bloco-texto",
+        ),
+        class_name=f"wa-wpp-bloco {classe}",
+    )
+
+
+def _gatilho(f: ObjectVar) -> rx.Component:
+    return _bloco(
+        "Gatilho",
+        "log-in",
+        "wa-wpp-bloco-gatilho",
+        rx.el.span(
+            "Lead entra em ",
+            rx.el.span(
+                rx.box(class_name="wa-ponto", color=f"var(--{f['cor_estagio']}-9)"),
+                f["nome_estagio"],
+                class_name="wa-wpp-estagio",
+            ),
+            class_name="wa-wpp-bloco-principal",
+        ),
+    )
+
+
+def _acao(f: ObjectVar) -> rx.Component:
+    return _bloco(
+        "Ação",
+        "message-circle",
+        "wa-wpp-bloco-acao",
+        rx.el.span(
+            "WhatsApp por ",
+            rx.el.strong(f["nome_instancia"]),
+            class_name="wa-wpp-bloco-principal wa-truncar",
+        ),
+        rx.el.span(f["resumo_etapas"], class_name="wa-wpp-meta wa-num"),
+    )
+
+
+def _botao_icone(icone: str, rotulo: Var | str, evento, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icone, size=16),
+            variant="ghost",
+            color_scheme=props.pop("color_scheme", "gray"),
+            on_click=evento,
+            aria_label=rotulo,
+            **props,
+        ),
+        content=rotulo,
+    )
+
+
+def _acoes(f: ObjectVar) -> rx.Component:
+    nome = f["nome"]
+    return rx.el.div(
+        rx.cond(
+            EstadoWhatsapp.flag_construtor,
+            _botao_icone(
+                "pencil",
+                f"Editar {nome}",
+                EstadoWhatsapp.abrir_edicao(f["id"]),  # type: ignore[operator, misc]
+                disabled=f["salvando"].to(bool),
+            ),
+        ),
+        rx.cond(
+            f["ativo"].to(bool),
+            _botao_icone(
+                "pause",
+                f"Pausar {nome}",
+                EstadoWhatsapp.alternar_ativo(f["id"]),  # type: ignore[operator, misc]
+                disabled=f["salvando"].to(bool),
+            ),
+            _botao_icone(
+                "play",
+                f"Ativar {nome}",
+                EstadoWhatsapp.alternar_ativo(f["id"]),  # type: ignore[operator, misc]
+                disabled=f["salvando"].to(bool),
+            ),
+        ),
+        _botao_icone(
+            "trash-2",
+            f"Excluir {nome}",
+            EstadoWhatsapp.pedir_exclusao(f["id"]),  # type: ignore[operator, misc]
+            color_scheme="red",
+            disabled=f["salvando"].to(bool),
+        ),
+        class_name="wa-wpp-linha-acoes",
+    )
+
+
+def _metadados(f: ObjectVar) -> rx.Component:
+    return rx.el.ul(
+        rx.el.li(
+            rx.icon("repeat", size=12, aria_hidden="true"),
+            f["rotulo_reentrada"],
+        ),
+        rx.el.li(
+            rx.icon("log-out", size=12, aria_hidden="true"),
+            rx.cond(
+                f["cancelar_ao_sair"].to(bool),
+                "Cancela os envios se o lead sair do estágio",
+                "Continua mesmo se o lead sair do estágio",
+            ),
+        ),
+        class_name="wa-wpp-metadados",
+    )
+
+
+def _linha(f: ObjectVar) -> rx.Component:
+    id_nome = f"fluxo-{f['id']}"
+    return rx.el.li(
+        rx.el.div(
+            rx.el.div(
+                rx.el.h3(f["nome"], id=id_nome, class_name="wa-wpp-linha-titulo wa-truncar"),
+                rx.cond(
+                    f["salvando"].to(bool),
+                    rx.badge(
+                        rx.spinner(size="1"),
+                        "Salvando…",
+                        variant="soft",
+                        color_scheme="gray",
+                        radius="full",
+                    ),
+                    chip_status_fluxo(f["ativo"].to(bool)),
+                ),
+                class_name="wa-wpp-linha-nome",
+            ),
+            rx.cond(EstadoWhatsapp.pode_gerir, _acoes(f)),
+            class_name="wa-wpp-linha-topo",
+        ),
+        rx.el.div(
+            _gatilho(f),
+            rx.center(
+                rx.icon("arrow-right", size=16, aria_hidden="true"),
+                class_name="wa-wpp-seta",
+            ),
+            _acao(f),
+            class_name="wa-wpp-caminho",
+            aria_label=f"Quando o lead entra em {f['nome_estagio']}, envia {f['resumo_etapas']} "
+            f"por {f['nome_instancia']}",
+        ),
+        _metadados(f),
+        class_name="wa-cartao wa-wpp-linha",
+        aria_labelledby=id_nome,
+        data_ativo=rx.cond(f["ativo"].to(bool), "1", "0"),
+        data_salvando=rx.cond(f["salvando"].to(bool), "1", "0"),
+    )
+
+
+def _esqueleto_linhas() -> rx.Component:
+    return rx.vstack(
+        *[
+            cartao(
+                rx.vstack(
+                    esqueleto("18px", "40%"),
+                    rx.hstack(esqueleto("56px"), esqueleto("56px"), width="100%", spacing="4"),
+                    esqueleto("12px", "55%"),
+                    spacing="3",
+                    width="100%",
+                ),
+                aria_hidden="true",
+            )
+            for _ in range(2)
+        ],
+        spacing="3",
+        width="100%",
+    )
+
+
+def _vazio() -> rx.Component:
+    return estado_vazio(
+        "workflow",
+        "Nenhuma automação ainda",
+        "Crie uma automação para enviar mensagens quando um lead entrar em um estágio.",
+        rx.cond(
+            EstadoWhatsapp.pode_gerir & EstadoWhatsapp.flag_construtor,
+            rx.button(
+                rx.icon("plus", size=16, aria_hidden="true"),
+                "Nova automação",
+                on_click=EstadoWhatsapp.abrir_nova,
+            ),
+        ),
+    )
+
+
+def _sem_resultado() -> rx.Component:
+    return rx.el.div(
+        rx.icon("filter-x", size=18, aria_hidden="true"),
+        rx.el.span("Nenhuma automação com esses filtros."),
+        rx.button(
+            "Limpar filtros",
+            variant="ghost",
+            size="1",
+            on_click=EstadoWhatsapp.limpar_filtros,
+        ),
+        class_name="wa-wpp-sem-resultado",
+    )
+
+
+def _confirmar_exclusao() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Excluir automação?", style=t.ESTILO_TITULO_SECAO),
+            rx.alert_dialog.description(
+                rx.el.span(
+                    "“",
+                    EstadoWhatsapp.excluir_nome,
+                    "” deixa de enviar mensagens e os envios pendentes dela são cancelados. "
+                    "O histórico continua visível nos leads.",
+                ),
+                style=t.ESTILO_CORPO,
+            ),
+            rx.el.div(
+                rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Excluir",
+                        color_scheme="red",
+                        on_click=EstadoWhatsapp.confirmar_exclusao,
+                    )
+                ),
+                class_name="wa-wpp-dialogo-rodape",
+            ),
+            max_width="420px",
+        ),
+        open=EstadoWhatsapp.excluir_id != "",
+        on_open_change=EstadoWhatsapp.mudar_exclusao,
+    )
+
+
+def automacoes_list() -> rx.Component:
+    return rx.el.section(
+        rx.el.div(
+            rx.el.div(
+                rx.el.h2("Automações", id=ID_TITULO, style=t.ESTILO_TITULO_SECAO),
+                rx.cond(
+                    ~EstadoWhatsapp.carregando,
+                    rx.el.span(
+                        EstadoWhatsapp.total_fluxos,
+                        class_name="wa-wpp-contagem wa-num",
+                        aria_label=f"{EstadoWhatsapp.total_fluxos} automações",
+                    ),
+                ),
+                class_name="wa-wpp-secao-titulo",
+            ),
+            rx.el.p(
+                "As etapas contam a partir do momento em que o lead entra no estágio.",
+                class_name="wa-wpp-meta",
+            ),
+            class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
+        ),
+        rx.cond(
+            EstadoWhatsapp.carregando,
+            _esqueleto_linhas(),
+            rx.cond(
+                EstadoWhatsapp.total_fluxos > 0,
+                rx.fragment(
+                    _filtros(),
+                    rx.cond(
+                        EstadoWhatsapp.fluxos_filtrados.length() > 0,  # type: ignore[attr-defined]
+                        rx.el.ul(
+                            rx.foreach(EstadoWhatsapp.fluxos_filtrados, _linha),
+                            class_name="wa-wpp-linhas",
+                            aria_labelledby=ID_TITULO,
+                        ),
+                        _sem_resultado(),
+                    ),
+                ),
+                _vazio(),
+            ),
+        ),
+        _confirmar_exclusao(),
+        aria_labelledby=ID_TITULO,
+        class_name="wa-wpp-secao",
+    )
