@@ -50,7 +50,6 @@ FUSOS_BRASIL = (
     ("America/Noronha", "Fernando de Noronha"),
 )
 ORIGENS = {
-    "ambiente": "Definida pelo ambiente (FEATURE_FLAGS): não pode ser alterada aqui.",
     "empresa": "Definida para esta empresa.",
     "padrao": "Valor padrão.",
 }
@@ -106,7 +105,12 @@ class EstadoConfiguracoes(EstadoSessao):
                 "descricao": str(dados["descricao"]),
                 "ativo": bool(dados["ativo"]),
                 "forcada": dados["origem"] == "ambiente",
-                "origem": ORIGENS.get(str(dados["origem"]), ""),
+                "origem": (
+                    f"Forçada {'ligada' if dados['ativo'] else 'desligada'} pelo ambiente "
+                    "(FEATURE_FLAGS): não pode ser alterada aqui."
+                    if dados["origem"] == "ambiente"
+                    else ORIGENS.get(str(dados["origem"]), "")
+                ),
             }
             for chave, dados in flags.items()
         ]
