@@ -15,7 +15,7 @@ from whatsapp_app.ui.sessao import tratar_erro_backend
 app = rx.App(
     theme=rx.theme(appearance="inherit", accent_color="jade", gray_color="slate", radius="medium"),
     style=tokens.ESTILO_GLOBAL,
-    stylesheets=["/app.css", "/leads.css"],
+    stylesheets=["/app.css", "/leads.css", "/whatsapp.css"],
     api_transformer=criar_api(),
     backend_exception_handler=tratar_erro_backend,
 )
