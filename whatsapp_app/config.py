@@ -68,6 +68,13 @@ class Configuracoes(BaseSettings):
     feature_flags: str = ""
 
     @model_validator(mode="after")
+    def _prazo_maior_que_o_envio(self) -> Configuracoes:
+        # The reaper must never take over a send that may still be in flight.
+        if self.prazo_reivindicacao_s <= self.provedor_timeout_s:
+            raise ValueError("PRAZO_REIVINDICACAO_S precisa ser maior que PROVEDOR_TIMEOUT_S.")
+        return self
+
+    @model_validator(mode="after")
     def _segredo_forte_em_producao(self) -> Configuracoes:
         if self.ambiente == "producao" and self.segredo_app == SEGREDO_DESENVOLVIMENTO:
             raise ValueError("SEGREDO_APP precisa ser definido em produção.")

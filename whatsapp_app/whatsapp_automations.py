@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -614,7 +615,9 @@ def processar_agendamentos_follow_up_whatsapp(
     Sends within the batch run concurrently (bounded by ``DESPACHO_CONCORRENCIA``).
     """
     cfg = configuracoes()
-    worker_id = worker_id or identificador_worker()
+    # claimed_by names this round, not just the process: a claim the reaper took back and the
+    # same process re-claimed later must not be finishable by the earlier round's thread.
+    worker_id = f"{worker_id or identificador_worker()}:{uuid.uuid4().hex[:8]}"
     fabrica = fabrica_provedor or _fabrica_padrao
     resumo = ResumoDespacho()
     with db.sessao() as sessao:
@@ -652,11 +655,13 @@ def recuperar_reivindicacoes_vencidas(
     vencido = momento - timedelta(seconds=prazo_s or cfg.prazo_reivindicacao_s)
     reaper_id = f"reaper:{identificador_worker()}"
     resultado = {"pendentes": 0, "enviados": 0, "incertos": 0}
-    processando = [t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_at < vencido]
+    processando = t.c.status == StatusAgendamento.PROCESSANDO.value
     with db.sessao() as sessao:
+        # Claimed long ago and no send started: the dispatcher died (or is still waiting for a
+        # rate-limit slot; then its own conditional writes fail and it drops the job).
         devolvidos = sessao.execute(
             sa.update(t)
-            .where(*processando, t.c.envio_iniciado_em.is_(None))
+            .where(processando, t.c.claimed_at < vencido, t.c.envio_iniciado_em.is_(None))
             .values(
                 status=StatusAgendamento.PENDENTE.value,
                 claimed_by=None,
@@ -665,10 +670,12 @@ def recuperar_reivindicacoes_vencidas(
             )
             .returning(t.c.id, t.c.chave_idempotencia)
         ).all()
-        # Take over the maybe-sent ones so two reapers never reconcile the same job.
+        # A send that started longer ago than any provider call can last: take it over so two
+        # reapers never reconcile the same job. The clock is the send's start, not the claim:
+        # a send that began late (rate-limit wait) may still be in flight.
         assumidos = sessao.execute(
             sa.update(t)
-            .where(*processando, t.c.envio_iniciado_em.is_not(None))
+            .where(processando, t.c.envio_iniciado_em < vencido)
             .values(claimed_by=reaper_id, claimed_at=momento, atualizado_em=momento)
             .returning(
                 t.c.id,
