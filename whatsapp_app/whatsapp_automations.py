@@ -252,6 +252,18 @@ def cancelar_pendentes_da_automacao(
 ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is released, not awaited
 
 FabricaProvedor = Callable[[WhatsappInstancia], Provedor]
+_trava_portao = threading.Lock()
+_portao_envios: threading.BoundedSemaphore | None = None
+
+
+def _portao() -> threading.BoundedSemaphore:
+    """Sends in flight in this process, across every concurrent dispatch call (the API may run
+    several at once): at most DESPACHO_CONCORRENCIA, which the HTTP pool is sized for."""
+    global _portao_envios
+    with _trava_portao:
+        if _portao_envios is None:
+            _portao_envios = threading.BoundedSemaphore(configuracoes().despacho_concorrencia)
+        return _portao_envios
 
 
 def identificador_worker() -> str:
@@ -490,17 +502,18 @@ def _processar(
         return
     if espera > 0:
         time.sleep(espera)
-    if not _finalizar(job.id, worker_id, envio_iniciado_em=agora()):
-        return  # the claim was taken back (reaper): someone else owns the job now
-    inicio = time.monotonic()
-    try:
-        resultado = fabrica(contexto.instancia).enviar_texto(
-            numero_e164=contexto.telefone, texto=contexto.texto, id_agendamento=job.id
-        )
-    except Exception as exc:  # an adapter bug after the request may have left: never resend
-        _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
-        resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
-    latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
+    with _portao():  # the send's clock starts once it may really go out
+        if not _finalizar(job.id, worker_id, envio_iniciado_em=agora()):
+            return  # the claim was taken back (reaper): someone else owns the job now
+        inicio = time.monotonic()
+        try:
+            resultado = fabrica(contexto.instancia).enviar_texto(
+                numero_e164=contexto.telefone, texto=contexto.texto, id_agendamento=job.id
+            )
+        except Exception as exc:  # an adapter bug after the request may have left: never resend
+            _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
+            resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
+        latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
     _registrar_resultado(job, worker_id, resultado, resumo, latencia_ms)
 
 

@@ -36,8 +36,12 @@ def cliente_http() -> httpx.Client:
     global _cliente
     with _trava:
         if _cliente is None or _cliente.is_closed:
+            # Room for every send the process may have in flight (the dispatcher's gate is
+            # DESPACHO_CONCORRENCIA): a request queued for a pool slot is what triggers
+            # httpcore's closed-connection race (encode/httpcore#1110).
+            vagas = max(50, configuracoes().despacho_concorrencia)
             _cliente = httpx.Client(
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+                limits=httpx.Limits(max_connections=vagas, max_keepalive_connections=vagas),
                 headers={"User-Agent": "whatsapp-app/0.1"},
             )
         return _cliente
