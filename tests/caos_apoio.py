@@ -1,0 +1,542 @@
+"""Helpers for the chaos/acceptance tests and the dispatch benchmark: real OS processes only.
+
+- ``semear``: one company, N ``simulador`` instances (one automation + one step each) and as many
+  due ``PENDENTE`` jobs as asked, bulk-inserted (each on its own lead and phone number, so every
+  job maps to exactly one simulator inbox key ``(instance, number, text)``);
+- ``Simulador``: ``python -m whatsapp_app.simulador`` as a subprocess on a free port;
+- ``ServidorApi``: ``criar_api()`` served for real by granian (ASGI) as a subprocess;
+- ``Frota``: ``python -m whatsapp_app.worker`` subprocesses, with SIGKILL/restart/SIGTERM and
+  one log file per incarnation (JSON lines: the ``claim`` lines are counted from there).
+
+Every wait is a poll with a deadline (``esperar``); every process is killed by ``fechar``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+RAIZ = Path(__file__).resolve().parent.parent
+PY = sys.executable
+TOKEN_INTERNO = "token-interno-caos"
+TOKEN_METRICAS = "token-metricas-caos"
+STATUS_FINAIS = {"ENVIADO", "ERRO", "INCERTO"}
+
+
+def porta_livre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def esperar(
+    condicao: Callable[[], Any],
+    *,
+    limite_s: float,
+    intervalo_s: float = 0.1,
+    oque: str = "",
+    diagnostico: Callable[[], Any] | None = None,
+) -> Any:
+    """Poll ``condicao`` until it returns something truthy; fail after ``limite_s``."""
+    fim = time.monotonic() + limite_s
+    while True:
+        valor = condicao()
+        if valor:
+            return valor
+        if time.monotonic() > fim:
+            extra = f": {diagnostico()}" if diagnostico else ""
+            raise TimeoutError(
+                f"tempo esgotado ({limite_s:.0f} s) esperando {oque or condicao}{extra}"
+            )
+        time.sleep(intervalo_s)
+
+
+# --- seeding -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobSemeado:
+    id: str
+    instancia: str  # the simulator's instance name (= WhatsappInstancia.id)
+    numero: str  # digits, as the simulator stores it
+    texto: str  # the rendered message
+
+    @property
+    def chave_inbox(self) -> tuple[str, str, str]:
+        return (self.instancia, self.numero, self.texto)
+
+
+@dataclass
+class Semeadura:
+    id_empresa: str
+    email_gestor: str
+    instancias: list[str]
+    jobs: list[JobSemeado]
+
+    def por_id(self) -> dict[str, JobSemeado]:
+        return {j.id: j for j in self.jobs}
+
+
+def semear(
+    n_jobs: int, *, n_instancias: int = 4, atraso_s: float = -1.0, sufixo: str = "caos"
+) -> Semeadura:
+    """Seed through the app's settings (``DATABASE_URL`` must point at the target database).
+
+    Jobs are due ``atraso_s`` from now (negative: already due)."""
+    from tests.factories import criar_automacao, criar_empresa
+    from whatsapp_app import db
+    from whatsapp_app.models import (
+        Lead,
+        LeadEstagioHistorico,
+        WhatsappAutomacao,
+        WhatsappAutomacaoAgendamento,
+        WhatsappAutomacaoEtapa,
+        novo_id,
+    )
+    from whatsapp_app.tempo import agora
+    from whatsapp_app.whatsapp_automations import chave_idempotencia, renderizar_mensagem
+
+    empresa = criar_empresa(f"Empresa {sufixo}", sufixo=sufixo)
+    automacoes = [criar_automacao(empresa, estagio=1, atrasos=(0,)) for _ in range(n_instancias)]
+    with db.sessao() as s:
+        etapas = {
+            e.id_whatsapp_automacao: e
+            for e in s.exec(
+                sa.select(WhatsappAutomacaoEtapa).where(
+                    WhatsappAutomacaoEtapa.id_whatsapp_automacao.in_(automacoes)  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+        instancia_de = {
+            a.id: a.id_whatsapp_instancia
+            for a in s.exec(
+                sa.select(WhatsappAutomacao).where(WhatsappAutomacao.id.in_(automacoes))  # type: ignore[attr-defined]
+            ).scalars()
+        }
+    momento = agora()
+    devido = momento + timedelta(seconds=atraso_s)
+    estagio = empresa.estagios[1]
+    leads, historicos, jobs_linhas, jobs = [], [], [], []
+    for i in range(n_jobs):
+        id_automacao = automacoes[i % n_instancias]
+        etapa = etapas[id_automacao]
+        id_lead = novo_id()
+        nome = f"Lead{i:05d} {sufixo}"
+        telefone = f"+5511{9_0000_0000 + i:09d}"
+        leads.append(
+            Lead(
+                id=id_lead,
+                id_empresa=empresa.id,
+                nome=nome,
+                telefone=telefone,
+                id_estagio=estagio,
+                criado_em=momento,
+                atualizado_em=momento,
+            ).model_dump()
+        )
+        historicos.append(
+            LeadEstagioHistorico(
+                id_empresa=empresa.id, id_lead=id_lead, id_estagio=estagio, ordinal=1
+            ).model_dump()
+        )
+        chave = chave_idempotencia(
+            id_empresa=empresa.id,
+            id_lead=id_lead,
+            id_estagio_trigger=estagio,
+            id_whatsapp_automacao=id_automacao,
+            id_etapa=etapa.id,
+        )
+        job = WhatsappAutomacaoAgendamento(
+            id_empresa=empresa.id,
+            id_lead=id_lead,
+            id_whatsapp_automacao=id_automacao,
+            id_etapa=etapa.id,
+            id_estagio_trigger=estagio,
+            chave_idempotencia=chave,
+            referencia_evento=chave,
+            agendado_para=devido,
+            criado_em=momento,
+            atualizado_em=momento,
+        ).model_dump()
+        jobs_linhas.append(job)
+        texto = renderizar_mensagem(
+            etapa.mensagem, nome=nome, empresa=f"Empresa {sufixo}", estagio=""
+        )
+        jobs.append(
+            JobSemeado(
+                job["id"], instancia_de[id_automacao], "".join(filter(str.isdigit, telefone)), texto
+            )
+        )
+    with db.sessao() as s:
+        for tabela, linhas in (
+            (Lead.__table__, leads),  # type: ignore[attr-defined]
+            (LeadEstagioHistorico.__table__, historicos),  # type: ignore[attr-defined]
+            (WhatsappAutomacaoAgendamento.__table__, jobs_linhas),  # type: ignore[attr-defined]
+        ):
+            for inicio in range(0, len(linhas), 2000):
+                s.execute(sa.insert(tabela), linhas[inicio : inicio + 2000])
+    return Semeadura(empresa.id, empresa.usuarios["gestor"], list(instancia_de.values()), jobs)
+
+
+def linhas_jobs(colunas: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Every job row (id, status, tentativas, ... plus ``colunas``)."""
+    from whatsapp_app import db
+    from whatsapp_app.models import WhatsappAutomacaoAgendamento
+
+    t = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
+    nomes = ["id", "status", "tentativas", "claimed_by", "claimed_at", "envio_iniciado_em"]
+    nomes += [c for c in colunas if c not in nomes]
+    with db.sessao() as s:
+        return [dict(r._mapping) for r in s.execute(sa.select(*(t.c[n] for n in nomes)))]
+
+
+def contar_status() -> Counter[str]:
+    from whatsapp_app import db
+    from whatsapp_app.models import WhatsappAutomacaoAgendamento
+
+    t = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
+    with db.sessao() as s:
+        return Counter(
+            dict(s.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status)).all())
+        )
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def ambiente(url_banco: str, porta_simulador: int, **extra: Any) -> dict[str, str]:
+    """Environment for a worker / API subprocess (extra keys are upper-cased)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "DESPACHO_", "PROVEDOR_", "PRAZO_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": url_banco,
+            "SIMULADOR_PORT": str(porta_simulador),
+            "AMBIENTE": "teste",
+            "AGENDADOR_ATIVO": "false",
+            "LOG_LEVEL": "INFO",
+            "INTERNAL_DISPATCH_TOKEN": TOKEN_INTERNO,
+            "METRICS_TOKEN": TOKEN_METRICAS,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update({k.upper(): str(v) for k, v in extra.items()})
+    return env
+
+
+def _encerrar(
+    processo: subprocess.Popen[Any], *, grupo: bool = False, limite_s: float = 10
+) -> None:
+    if processo.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        if grupo:
+            os.killpg(processo.pid, signal.SIGTERM)
+        else:
+            processo.terminate()
+    try:
+        processo.wait(timeout=limite_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            if grupo:
+                os.killpg(processo.pid, signal.SIGKILL)
+            else:
+                processo.kill()
+        processo.wait(timeout=10)
+
+
+SEM_AUTO_CONEXAO = ("--auto-conectar-s", "-1")  # instances stay as they are (sends work anyway)
+
+
+class Simulador:
+    """``python -m whatsapp_app.simulador`` on a free loopback port."""
+
+    def __init__(self, pasta: Path) -> None:
+        self.porta = porta_livre()
+        self.url = f"http://127.0.0.1:{self.porta}"
+        self._log = open(pasta / "simulador.log", "wb")  # noqa: SIM115
+        env = {**os.environ, "LOG_LEVEL": "WARNING", "AMBIENTE": "teste"}
+        self.processo = subprocess.Popen(
+            [PY, "-m", "whatsapp_app.simulador", "--porta", str(self.porta), *SEM_AUTO_CONEXAO],
+            cwd=RAIZ,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+        esperar(self._pronto, limite_s=30, oque="o simulador")
+
+    def _pronto(self) -> bool:
+        assert self.processo.poll() is None, "o simulador terminou ao iniciar"
+        try:
+            return self.http.get("/__sim/falhas").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def falhas(self, **config: Any) -> dict[str, Any]:
+        resposta = self.http.post("/__sim/falhas", json=config)
+        assert resposta.status_code == 200, resposta.text
+        return resposta.json()
+
+    def contadores(self) -> dict[str, int]:
+        return dict(self.http.get("/__sim/falhas").json()["contadores"])
+
+    def contagem(self) -> dict[str, Any]:
+        return self.http.get("/__sim/contagem").json()
+
+    def mensagens(self) -> list[dict[str, Any]]:
+        return self.http.get("/__sim/mensagens").json()
+
+    def fechar(self) -> None:
+        self.http.close()
+        _encerrar(self.processo)
+        self._log.close()
+
+
+class ServidorApi:
+    """``criar_api()`` served by granian (one ASGI worker) on a free loopback port."""
+
+    def __init__(self, pasta: Path, env: dict[str, str]) -> None:
+        self.porta = porta_livre()
+        self.url = f"http://127.0.0.1:{self.porta}"
+        self._log = open(pasta / "api.log", "wb")  # noqa: SIM115
+        granian = str(Path(PY).with_name("granian"))
+        self.processo = subprocess.Popen(
+            [
+                *([granian] if os.path.exists(granian) else [PY, "-m", "granian"]),
+                "--interface",
+                "asgi",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.porta),
+                "--workers",
+                "1",
+                "--no-ws",
+                "--log-level",
+                "warning",
+                "whatsapp_app.api:criar_api",
+            ],
+            cwd=RAIZ,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # granian forks its worker: stop the whole group
+        )
+        esperar(self._pronto, limite_s=60, intervalo_s=0.2, oque="a API (granian)")
+
+    def _pronto(self) -> bool:
+        assert self.processo.poll() is None, "granian terminou ao iniciar"
+        try:
+            return httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def token_gestor(self, email: str) -> str:
+        from tests.factories import SENHA
+
+        resposta = httpx.post(
+            f"{self.url}/api/auth/login", json={"email": email, "senha": SENHA}, timeout=30
+        )
+        assert resposta.status_code == 200, resposta.text
+        return str(resposta.json()["token"])
+
+    def metrica(self, nome: str) -> float:
+        """A counter summed over every process (``PROMETHEUS_MULTIPROC_DIR`` mode)."""
+        resposta = httpx.get(
+            f"{self.url}/api/metrics",
+            headers={"Authorization": f"Bearer {TOKEN_METRICAS}"},
+            timeout=30,
+        )
+        assert resposta.status_code == 200, resposta.text
+        total = 0.0
+        for linha in resposta.text.splitlines():
+            if linha.startswith(f"{nome}_total"):
+                total += float(linha.rsplit(" ", 1)[1])
+        return total
+
+    def fechar(self) -> None:
+        _encerrar(self.processo, grupo=True)
+        self._log.close()
+
+
+@dataclass
+class Encarnacao:
+    processo: subprocess.Popen[bytes]
+    log: Path
+    morte: str = ""  # "" alive, "sigkill", "sigterm"
+
+
+@dataclass
+class Frota:
+    """``n`` worker slots; each slot runs one ``python -m whatsapp_app.worker`` at a time."""
+
+    pasta: Path
+    env: dict[str, str]
+    n: int
+    slots: list[Encarnacao] = field(default_factory=list)
+    todas: list[Encarnacao] = field(default_factory=list)
+
+    def _iniciar(self, indice: int) -> Encarnacao:
+        log = self.pasta / f"worker-{indice}-{len(self.todas)}.log"
+        with open(log, "wb") as arquivo:
+            processo = subprocess.Popen(
+                [PY, "-m", "whatsapp_app.worker"],
+                cwd=RAIZ,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=arquivo,
+                stderr=subprocess.STDOUT,
+            )
+        encarnacao = Encarnacao(processo, log)
+        self.todas.append(encarnacao)
+        return encarnacao
+
+    def iniciar(self) -> None:
+        self.slots = [self._iniciar(i) for i in range(self.n)]
+
+    def ids_worker(self, encarnacoes: Iterable[Encarnacao]) -> set[str]:
+        host = socket.gethostname()
+        return {f"{host}:{e.processo.pid}" for e in encarnacoes}
+
+    def matar(self, indice: int) -> Encarnacao:
+        """SIGKILL the slot's worker (mid-whatever) and start a fresh one in its place."""
+        velho = self.slots[indice]
+        velho.processo.send_signal(signal.SIGKILL)
+        velho.processo.wait(timeout=10)
+        velho.morte = "sigkill"
+        self.slots[indice] = self._iniciar(indice)
+        return velho
+
+    def vivos(self) -> list[Encarnacao]:
+        return [e for e in self.slots if e.processo.poll() is None]
+
+    def parar(self, limite_s: float = 60) -> list[int | None]:
+        """SIGTERM every live worker; wait for them (they finish their round). Return codes."""
+        for e in self.vivos():
+            e.processo.send_signal(signal.SIGTERM)
+            e.morte = "sigterm"
+        fim = time.monotonic() + limite_s
+        codigos = []
+        for e in self.slots:
+            try:
+                codigos.append(e.processo.wait(timeout=max(0.1, fim - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                codigos.append(None)
+        return codigos
+
+    def fechar(self) -> None:
+        for e in self.todas:
+            if e.processo.poll() is None:
+                e.processo.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    e.processo.wait(timeout=10)
+
+    def linhas_log(self, mensagem: str) -> list[dict[str, Any]]:
+        """Every JSON log record with this ``message`` across all incarnations."""
+        achadas = []
+        for e in self.todas:
+            for linha in e.log.read_text(errors="replace").splitlines():
+                if f'"{mensagem}"' not in linha:
+                    continue
+                with contextlib.suppress(ValueError):
+                    registro = json.loads(linha)
+                    if registro.get("message") == mensagem:
+                        achadas.append(registro)
+        return achadas
+
+    def avisos(self) -> Counter[str]:
+        """WARNING/ERROR messages by text (diagnostics for a failed wait)."""
+        return Counter(
+            f"{r.get('message')} {r.get('erro', '')}".strip()
+            for e in self.todas
+            for r in self._registros(e.log)
+            if r.get("nivel") in ("WARNING", "ERROR")
+        )
+
+    @staticmethod
+    def _registros(log: Path) -> list[dict[str, Any]]:
+        registros = []
+        for linha in log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                registros.append(json.loads(linha))
+        return registros
+
+    def erros_nos_logs(self) -> list[str]:
+        """Tracebacks / ERROR records a clean run must not have."""
+        ruins = []
+        for e in self.todas:
+            for linha in e.log.read_text(errors="replace").splitlines():
+                if '"nivel": "ERROR"' in linha or linha.startswith("Traceback"):
+                    ruins.append(f"{e.log.name}: {linha[:300]}")
+        return ruins
+
+
+class ChamadasParalelas:
+    """POST every (path, headers) at the same moment, each from its own thread;
+    ``resultado()`` joins them (bounded) and returns the answers."""
+
+    def __init__(self, url_api: str, chamadas: list[tuple[str, dict[str, str]]]) -> None:
+        self._barreira = threading.Barrier(len(chamadas))
+        self._respostas: list[httpx.Response | BaseException | None] = [None] * len(chamadas)
+        self._threads = [
+            threading.Thread(target=self._um, args=(url_api, i, p, h), daemon=True)
+            for i, (p, h) in enumerate(chamadas)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _um(self, url_api: str, i: int, caminho: str, cabecalhos: dict[str, str]) -> None:
+        try:
+            with httpx.Client(base_url=url_api, timeout=180) as c:
+                self._barreira.wait(timeout=30)
+                self._respostas[i] = c.post(caminho, headers=cabecalhos)
+        except BaseException as exc:
+            self._respostas[i] = exc
+
+    def terminaram(self) -> bool:
+        return not any(t.is_alive() for t in self._threads)
+
+    def resultado(self, limite_s: float = 180) -> list[httpx.Response]:
+        fim = time.monotonic() + limite_s
+        for t in self._threads:
+            t.join(timeout=max(0.1, fim - time.monotonic()))
+        assert self.terminaram(), "uma chamada HTTP de despacho não terminou"
+        saida = []
+        for r in self._respostas:
+            if isinstance(r, BaseException):
+                raise r
+            assert r is not None
+            saida.append(r)
+        return saida
+
+
+def inbox_por_chave(
+    mensagens: list[dict[str, Any]],
+) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    por: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for m in mensagens:
+        por.setdefault((m["instance"], m["number"], m["text"]), []).append(m)
+    return por
