@@ -337,9 +337,9 @@ _ROTAS: list[tuple[str, re.Pattern[str], _Rota]] = [
 
 
 class ServidorSimulador(ThreadingHTTPServer):
-    request_queue_size = 1024  # listen backlog: dispatchers open many connections at once
-
     """The HTTP server bound to one ``Simulador``. ``porta=0`` picks a free port."""
+
+    request_queue_size = 1024  # listen backlog: dispatchers open many connections at once
 
     daemon_threads = True
     allow_reuse_address = True
