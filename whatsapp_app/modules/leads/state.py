@@ -11,7 +11,7 @@ import copy
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypedDict
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 from pydantic import ValidationError
@@ -20,50 +20,14 @@ from sqlmodel import Session
 from whatsapp_app import cadastro_automacoes, db, empresas, leads
 from whatsapp_app.logs import logger
 from whatsapp_app.tempo import agora
+from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, plural, tempo_relativo
 from whatsapp_app.ui.sessao import EstadoSessao
 from whatsapp_app.validacoes import ErroApp, LeadEntrada, erro_de_validacao
 
 _log = logger("ui.leads")
 
-FUSO_PADRAO = "America/Sao_Paulo"
 CAMPO_OBRIGATORIO = "Campo obrigatório."
 ESPERA_BUSCA_MS = 300  # milliseconds of typing pause before the search runs
-# Radix colour scales a stage may use; anything else is shown as gray.
-CORES_RADIX = frozenset(
-    [
-        "gray",
-        "mauve",
-        "slate",
-        "sage",
-        "olive",
-        "sand",
-        "tomato",
-        "red",
-        "ruby",
-        "crimson",
-        "pink",
-        "plum",
-        "purple",
-        "violet",
-        "iris",
-        "indigo",
-        "blue",
-        "cyan",
-        "teal",
-        "jade",
-        "green",
-        "grass",
-        "bronze",
-        "gold",
-        "brown",
-        "orange",
-        "amber",
-        "yellow",
-        "lime",
-        "mint",
-        "sky",
-    ]
-)
 MOTIVOS_CANCELAMENTO = {
     "lead_saiu_do_estagio": "O lead saiu do estágio antes do envio.",
     "automacao_desativada": "A automação foi desativada.",
@@ -135,50 +99,9 @@ LEAD_VAZIO: LeadDetalhe = {
 # --- formatting (display only) ---------------------------------------------------------------
 
 
-def _cor(cor: str | None) -> str:
-    return cor if cor in CORES_RADIX else "gray"
-
-
-def _fuso(nome: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(nome or FUSO_PADRAO)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(FUSO_PADRAO)
-
-
-def data_hora(iso: str | None, fuso: ZoneInfo) -> str:
-    """ISO instant → ``25/11/2026 14:05`` in the company's time zone."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(fuso).strftime("%d/%m/%Y %H:%M")
-
-
-def tempo_relativo(iso: str, referencia: datetime) -> str:
-    """``agora mesmo``, ``há 5 min``, ``há 3 h``, ``há 2 dias``, ``há 1 mês``…"""
-    segundos = max(0, int((referencia - datetime.fromisoformat(iso)).total_seconds()))
-    minutos, horas, dias = segundos // 60, segundos // 3600, segundos // 86400
-    if minutos < 1:
-        return "agora mesmo"
-    if horas < 1:
-        return f"há {minutos} min"
-    if dias < 1:
-        return f"há {horas} h"
-    if dias < 30:
-        return f"há {dias} dia" + ("s" if dias > 1 else "")
-    if dias < 365:
-        meses = dias // 30
-        return f"há {meses} " + ("meses" if meses > 1 else "mês")
-    anos = dias // 365
-    return f"há {anos} ano" + ("s" if anos > 1 else "")
-
-
 def chave_curta(chave: str) -> str:
     """Each id in the key cut to 8 characters, like a short commit hash (full key on hover)."""
     return ":".join(parte[:8] for parte in chave.split(":"))
-
-
-def _plural(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
 
 
 def resumo_movimento(nome_estagio: str, noop: bool, criados: int, cancelados: int) -> str:
@@ -186,9 +109,9 @@ def resumo_movimento(nome_estagio: str, noop: bool, criados: int, cancelados: in
     partes = [f"Lead movido para {nome_estagio}"]
     if not noop:
         if criados:
-            partes.append(_plural(criados, "follow-up agendado", "follow-ups agendados"))
+            partes.append(plural(criados, "follow-up agendado", "follow-ups agendados"))
         if cancelados:
-            partes.append(_plural(cancelados, "follow-up cancelado", "follow-ups cancelados"))
+            partes.append(plural(cancelados, "follow-up cancelado", "follow-ups cancelados"))
     return " · ".join(partes)
 
 
@@ -246,7 +169,9 @@ class EstadoLeads(EstadoSessao):
     # --- internals -------------------------------------------------------------------------
 
     def _montar_colunas(self, sessao: Session, id_empresa: str) -> None:
-        fuso = _fuso(empresas.obter_empresa(sessao=sessao, id_empresa=id_empresa).fuso_horario)
+        fuso = fuso_da_empresa(
+            empresas.obter_empresa(sessao=sessao, id_empresa=id_empresa).fuso_horario
+        )
         referencia = agora()
         por_estagio: dict[str, list[LeadCartao]] = {}
         for lead in leads.listar_leads(sessao=sessao, id_empresa=id_empresa, q=self.busca):
@@ -260,7 +185,7 @@ class EstadoLeads(EstadoSessao):
                 {
                     "id": publico["id"],
                     "nome": publico["nome"],
-                    "cor": _cor(publico["cor"]),
+                    "cor": cor_radix(publico["cor"]),
                     "total": len(cartoes),
                     "leads": cartoes,
                 }
@@ -283,7 +208,7 @@ class EstadoLeads(EstadoSessao):
         contexto = self.contexto()
         with db.sessao() as s:
             empresa = empresas.obter_empresa(sessao=s, id_empresa=contexto.id_empresa)
-            fuso = _fuso(empresa.fuso_horario)
+            fuso = fuso_da_empresa(empresa.fuso_horario)
             publico = leads.lead_publico(
                 leads.obter_lead(sessao=s, id_empresa=contexto.id_empresa, id_lead=id_lead)
             )
@@ -312,7 +237,7 @@ class EstadoLeads(EstadoSessao):
             "telefone_formatado": publico["telefone_formatado"],
             "id_estagio": publico["id_estagio"],
             "nome_estagio": str(estagio.get("nome", "")),
-            "cor_estagio": _cor(estagio.get("cor")),
+            "cor_estagio": cor_radix(estagio.get("cor")),
             "criado_em": data_hora(publico["criado_em"], fuso),
             "atualizado_em": data_hora(publico["atualizado_em"], fuso),
         }

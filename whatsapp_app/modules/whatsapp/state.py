@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import datetime
 from typing import Any, TypedDict
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 from pydantic import ValidationError
@@ -27,6 +27,14 @@ from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
 from whatsapp_app.modules.whatsapp.theme import PROVEDOR_DESCONHECIDO, PROVEDORES
 from whatsapp_app.tempo import agora
+from whatsapp_app.ui.formatacao import (
+    FUSO_PADRAO,
+    cor_radix,
+    fuso_da_empresa,
+    milhar,
+    plural,
+    tempo_relativo,
+)
 from whatsapp_app.ui.sessao import EstadoSessao
 from whatsapp_app.validacoes import (
     MAX_ATRASO_MINUTOS,
@@ -45,7 +53,6 @@ from whatsapp_app.whatsapp_automations import (
 _log = logger("ui.whatsapp")
 
 ROTA = "/whatsapp"
-FUSO_PADRAO = "America/Sao_Paulo"
 INTERVALO_SONDAGEM_S = 4.0  # seconds between two reads of the instances' status
 INTERVALO_SONDAGEM_QR_S = 2.0  # faster while the QR dialog waits for the scan
 RENOVAR_QR_S = 20.0  # seconds before a QR still waiting for the scan is fetched again
@@ -71,41 +78,6 @@ ROTULOS_REENTRADA = {
     "a_cada_entrada": "A cada entrada no estágio",
 }
 ROTULOS_EVENTO = {"lead_stage_changed": "Mudança de estágio"}
-CORES_RADIX = frozenset(
-    [
-        "gray",
-        "mauve",
-        "slate",
-        "sage",
-        "olive",
-        "sand",
-        "tomato",
-        "red",
-        "ruby",
-        "crimson",
-        "pink",
-        "plum",
-        "purple",
-        "violet",
-        "iris",
-        "indigo",
-        "blue",
-        "cyan",
-        "teal",
-        "jade",
-        "green",
-        "grass",
-        "bronze",
-        "gold",
-        "brown",
-        "orange",
-        "amber",
-        "yellow",
-        "lime",
-        "mint",
-        "sky",
-    ]
-)
 
 # Dispatch phases shown by the overlay's steps.
 FASE_FILA = "fila"
@@ -185,33 +157,6 @@ RESUMO_VAZIO: Resumo = {
 # --- formatting (display only) ---------------------------------------------------------------
 
 
-def milhar(n: int) -> str:
-    """``1234`` → ``1.234`` (pt-BR thousands)."""
-    return f"{n:,}".replace(",", ".")
-
-
-def _fuso(nome: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(nome or FUSO_PADRAO)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(FUSO_PADRAO)
-
-
-def ha_quanto(iso: str | None, referencia: datetime) -> str:
-    """``agora mesmo``, ``há 2 min``, ``há 3 h``, ``há 2 dias``; ``nunca`` without a date."""
-    if not iso:
-        return "nunca"
-    segundos = max(0, int((referencia - datetime.fromisoformat(iso)).total_seconds()))
-    if segundos < 60:
-        return "agora mesmo"
-    if segundos < 3600:
-        return f"há {segundos // 60} min"
-    if segundos < 86400:
-        return f"há {segundos // 3600} h"
-    dias = segundos // 86400
-    return f"há {dias} dia" + ("s" if dias > 1 else "")
-
-
 def rotulo_atraso(minutos: int) -> str:
     """``0`` → ``0 min``, ``60`` → ``1 h``, ``1440`` → ``1 dia``, ``90`` → ``1 h 30 min``."""
     if minutos and minutos % 1440 == 0:
@@ -237,15 +182,6 @@ def unidade_de(minutos: int) -> tuple[str, str]:
     if minutos and minutos % 60 == 0:
         return str(minutos // 60), "horas"
     return str(minutos), "minutos"
-
-
-def plural(n: int, singular: str, plural_: str) -> str:
-    """``1 envio``, ``2 envios``, ``1.234 envios``."""
-    return f"{milhar(n)} {singular if n == 1 else plural_}"
-
-
-def _cor(cor: str | None) -> str:
-    return cor if cor in CORES_RADIX else "gray"
 
 
 def _etapa_vazia(atraso: str = "0", unidade: str = "minutos", mensagem: str = "") -> EtapaForm:
@@ -274,7 +210,7 @@ def _cartao(publica: dict[str, Any], fila: dict[str, int], referencia: datetime,
         "rotulo_provider": rotulo,
         "status": publica["status"],
         "sincronizacao": (
-            f"Última sincronização {ha_quanto(sincronizada, referencia)}"
+            f"Última sincronização {tempo_relativo(sincronizada, referencia)}"
             if sincronizada
             else "Ainda não sincronizada"
         ),
@@ -296,7 +232,7 @@ def ler_cartoes(id_empresa: str) -> list[InstanciaCartao]:
 
 
 def _ler_cartoes(s: Session, id_empresa: str) -> list[InstanciaCartao]:
-    fuso = _fuso(empresas.obter_empresa(sessao=s, id_empresa=id_empresa).fuso_horario)
+    fuso = fuso_da_empresa(empresas.obter_empresa(sessao=s, id_empresa=id_empresa).fuso_horario)
     referencia = agora()
     cartoes = []
     for instancia in instancias.listar_instancias(sessao=s, id_empresa=id_empresa):
@@ -570,7 +506,7 @@ class EstadoWhatsapp(EstadoSessao):
             self._fuso = empresas.obter_empresa(sessao=s, id_empresa=id_empresa).fuso_horario
             self._ler_flags(s, id_empresa)
             self.estagios = [
-                {"id": e.id, "nome": e.nome, "cor": _cor(e.cor)}
+                {"id": e.id, "nome": e.nome, "cor": cor_radix(e.cor)}
                 for e in empresas.listar_estagios(sessao=s, id_empresa=id_empresa)
             ]
             self.instancias = _ler_cartoes(s, id_empresa)
@@ -863,7 +799,9 @@ class EstadoWhatsapp(EstadoSessao):
                 else:
                     self.disparo_erro = erro or "erro inesperado."
                     self.disparo_fase = FASE_ERRO
-                self.disparo_quando = agora().astimezone(_fuso(self._fuso)).strftime("%H:%M")
+                self.disparo_quando = (
+                    agora().astimezone(fuso_da_empresa(self._fuso)).strftime("%H:%M")
+                )
         if resumo is not None:
             cartoes = await asyncio.to_thread(ler_cartoes, contexto.id_empresa)
             async with self:
