@@ -1,6 +1,7 @@
 """Small shared building blocks: brand mark, page header, card, empty state, skeletons."""
 
 import reflex as rx
+from reflex.vars.base import Var
 
 from whatsapp_app.ui import tokens as t
 
@@ -110,4 +111,17 @@ def esqueleto_pagina() -> rx.Component:
         role="status",
         aria_live="polite",
         aria_label="Carregando",
+    )
+
+
+def erro_campo(id_campo: str, mensagem: Var | str) -> rx.Component:
+    """The inline error under a field (``{id_campo}-erro``, for ``aria-describedby``)."""
+    return rx.cond(
+        mensagem,
+        rx.el.p(
+            rx.icon("circle-alert", size=14, aria_hidden="true", flex_shrink="0"),
+            rx.el.span(mensagem),
+            id=f"{id_campo}-erro",
+            class_name="wa-campo-erro wa-surgir",
+        ),
     )

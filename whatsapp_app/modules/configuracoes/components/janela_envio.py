@@ -8,7 +8,7 @@ import reflex as rx
 
 from whatsapp_app.modules.configuracoes.state import DIAS_SEMANA, EstadoConfiguracoes
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import esqueleto
+from whatsapp_app.ui.componentes import erro_campo, esqueleto
 
 E = EstadoConfiguracoes
 SOMENTE_LEITURA = ~E.eh_admin
@@ -16,15 +16,7 @@ SOMENTE_LEITURA = ~E.eh_admin
 
 def _erro(chave: str, id_campo: str) -> rx.Component:
     mensagem: Any = E.erros.get(chave, "")  # type: ignore[attr-defined]
-    return rx.cond(
-        mensagem,
-        rx.el.p(
-            rx.icon("circle-alert", size=14, aria_hidden="true", flex_shrink="0"),
-            rx.el.span(mensagem),
-            id=f"{id_campo}-erro",
-            class_name="wa-wpp-erro wa-surgir",
-        ),
-    )
+    return erro_campo(id_campo, mensagem)
 
 
 def _hora(id_campo: str, rotulo: str, valor: Any, ao_mudar: Any, chave: str) -> rx.Component:
@@ -89,7 +81,7 @@ def _fuso() -> rx.Component:
         ),
         rx.el.p(
             "Datas e horários do app e da janela de envio seguem este fuso.",
-            class_name="wa-wpp-ajuda",
+            class_name="wa-campo-ajuda",
         ),
         _erro("fuso_horario", "janela-fuso"),
         class_name="wa-wpp-campo",
@@ -108,7 +100,7 @@ def _formulario() -> rx.Component:
                     ),
                     rx.el.p(
                         "Os follow-ups saem a qualquer hora, todos os dias.",
-                        class_name="wa-wpp-ajuda",
+                        class_name="wa-campo-ajuda",
                         id="janela-sem-restricao-ajuda",
                     ),
                     class_name="wa-wpp-interruptor-texto",
@@ -163,7 +155,7 @@ def _formulario() -> rx.Component:
                 rx.el.p(
                     rx.icon("lock", size=12, aria_hidden="true"),
                     "Somente administradores podem alterar a janela de envio.",
-                    class_name="wa-wpp-ajuda wa-cfg-leitura",
+                    class_name="wa-campo-ajuda wa-cfg-leitura",
                 ),
             ),
             class_name="wa-wpp-form",

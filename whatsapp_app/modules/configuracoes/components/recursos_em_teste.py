@@ -23,7 +23,7 @@ def _linha(flag: ObjectVar) -> rx.Component:
                 rx.el.code(flag["chave"], class_name="wa-cfg-chave"),
                 " · ",
                 flag["origem"],
-                class_name="wa-wpp-ajuda",
+                class_name="wa-campo-ajuda",
                 id=f"{id_campo}-ajuda",
             ),
             class_name="wa-wpp-interruptor-texto",

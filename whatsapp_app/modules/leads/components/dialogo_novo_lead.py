@@ -8,18 +8,7 @@ from reflex.vars import Var
 from whatsapp_app.modules.leads.components.tema import ponto_estagio
 from whatsapp_app.modules.leads.state import EstadoLeads
 from whatsapp_app.ui import tokens as t
-
-
-def _erro(id_erro: str, mensagem: Var | str) -> rx.Component:
-    return rx.cond(
-        mensagem != "",
-        rx.el.p(
-            rx.icon("circle-alert", size=14, aria_hidden="true", flex_shrink="0"),
-            rx.el.span(mensagem),
-            id=id_erro,
-            class_name="wa-campo-erro wa-surgir",
-        ),
-    )
+from whatsapp_app.ui.componentes import erro_campo
 
 
 def _campo(
@@ -29,7 +18,7 @@ def _campo(
         rx.el.label(rotulo, html_for=id_campo, style=t.ESTILO_ROTULO),
         controle,
         rx.el.p(ajuda, class_name="wa-campo-ajuda") if ajuda else rx.fragment(),
-        _erro(f"{id_campo}-erro", erro),
+        erro_campo(id_campo, erro),
         spacing="2",
         width="100%",
     )

@@ -13,13 +13,13 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
-from whatsapp_app.modules.whatsapp.components.instances_list import erro_campo
 from whatsapp_app.modules.whatsapp.state import (
     LEAD_EXEMPLO,
     MINUTOS_POR_UNIDADE,
     EstadoWhatsapp,
 )
 from whatsapp_app.ui import tokens as t
+from whatsapp_app.ui.componentes import erro_campo
 from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO
 
 E = EstadoWhatsapp
@@ -43,7 +43,7 @@ def _secao(titulo: str, *filhos: rx.Component, descricao: str = "") -> rx.Compon
     return rx.el.section(
         rx.el.div(
             rx.el.h3(titulo, id=id_titulo, class_name="wa-wpp-painel-secao"),
-            rx.el.p(descricao, class_name="wa-wpp-ajuda") if descricao else rx.fragment(),
+            rx.el.p(descricao, class_name="wa-campo-ajuda") if descricao else rx.fragment(),
             class_name="wa-wpp-painel-secao-topo",
         ),
         *filhos,
@@ -144,7 +144,7 @@ def _interruptor(id_campo: str, rotulo: str, ajuda: str, valor: Any, ao_mudar: A
     return rx.el.div(
         rx.el.div(
             rx.el.label(rotulo, html_for=id_campo, class_name="wa-wpp-rotulo"),
-            rx.el.p(ajuda, class_name="wa-wpp-ajuda", id=f"{id_campo}-ajuda"),
+            rx.el.p(ajuda, class_name="wa-campo-ajuda", id=f"{id_campo}-ajuda"),
             class_name="wa-wpp-interruptor-texto",
         ),
         rx.switch(
@@ -186,7 +186,7 @@ def _envio() -> rx.Component:
                     *[(codigo, texto) for codigo, texto in AJUDA_REENTRADA.items()],
                     "",
                 ),
-                class_name="wa-wpp-ajuda",
+                class_name="wa-campo-ajuda",
                 aria_live="polite",
             ),
             class_name="wa-wpp-campo",
@@ -308,7 +308,7 @@ def _etapa(etapa: ObjectVar, indice: Any) -> rx.Component:
                     on_change=lambda v: E.definir_unidade(indice, v),  # type: ignore[call-arg, operator, misc]
                     size="2",
                 ),
-                rx.el.span("da entrada no estágio", class_name="wa-wpp-ajuda"),
+                rx.el.span("da entrada no estágio", class_name="wa-campo-ajuda"),
                 class_name="wa-wpp-atraso",
             ),
             erro_campo(id_atraso, etapa["erro_atraso"]),
@@ -329,7 +329,7 @@ def _etapa(etapa: ObjectVar, indice: Any) -> rx.Component:
                 aria_describedby=f"{id_mensagem}-erro",
             ),
             rx.el.div(
-                rx.el.span("Inserir:", class_name="wa-wpp-ajuda", aria_hidden="true"),
+                rx.el.span("Inserir:", class_name="wa-campo-ajuda", aria_hidden="true"),
                 *[
                     rx.el.button(
                         "{{" + variavel + "}}",
@@ -368,7 +368,7 @@ def _etapas() -> rx.Component:
                 type="button",
                 width="100%",
             ),
-            rx.el.p("Limite de etapas atingido.", class_name="wa-wpp-ajuda"),
+            rx.el.p("Limite de etapas atingido.", class_name="wa-campo-ajuda"),
         ),
         descricao=(
             "As etapas contam a partir do momento em que o lead entra no estágio "

@@ -18,7 +18,7 @@ from whatsapp_app.modules.whatsapp.theme import (
     TAMANHO_QR,
 )
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import cartao, esqueleto, estado_vazio
+from whatsapp_app.ui.componentes import cartao, erro_campo, esqueleto, estado_vazio
 
 ID_TITULO = "secao-instancias"
 GRADE = rx.breakpoints(initial="1", sm="2", md="3", lg="4")
@@ -386,18 +386,6 @@ CAMPOS_CONFIG: dict[str, list[tuple[str, str, str, str]]] = {
 }
 
 
-def erro_campo(id_campo: str, mensagem: Var | str) -> rx.Component:
-    return rx.cond(
-        mensagem,
-        rx.el.p(
-            rx.icon("circle-alert", size=14, aria_hidden="true", flex_shrink="0"),
-            rx.el.span(mensagem),
-            id=f"{id_campo}-erro",
-            class_name="wa-wpp-erro wa-surgir",
-        ),
-    )
-
-
 def _campo_texto(
     nome: str, rotulo: str, placeholder: str = "", tipo: str = "text", chave_erro: str = ""
 ) -> rx.Component:
@@ -465,19 +453,19 @@ def _dialogo_nova_instancia() -> rx.Component:
                                 rx.el.p(
                                     "O simulador local não precisa de configuração: ótimo para "
                                     "testar as automações sem um número real.",
-                                    class_name="wa-wpp-ajuda",
+                                    class_name="wa-campo-ajuda",
                                 ),
                             ),
                             (
                                 "evolution",
                                 rx.el.p(
                                     "Evolution API v2 auto-hospedada, pareada por QR code.",
-                                    class_name="wa-wpp-ajuda",
+                                    class_name="wa-campo-ajuda",
                                 ),
                             ),
                             rx.el.p(
                                 "API oficial da Meta. O webhook é configurado no painel do app.",
-                                class_name="wa-wpp-ajuda",
+                                class_name="wa-campo-ajuda",
                             ),
                         ),
                         class_name="wa-wpp-campo",
