@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from whatsapp_app import db
 from whatsapp_app.auth import NOME_COOKIE, Contexto, exigir_contexto
 from whatsapp_app.models import Perfil
+from whatsapp_app.validacoes import NaoAutenticado
 
 
 def _sessao() -> Iterator[Session]:
@@ -18,12 +20,23 @@ def _sessao() -> Iterator[Session]:
         yield s
 
 
+def bearer_da_requisicao(request: Request) -> str:
+    """The ``Authorization: Bearer`` value, or an empty string."""
+    esquema, _, valor = request.headers.get("authorization", "").partition(" ")
+    return valor.strip() if esquema.lower() == "bearer" else ""
+
+
 def token_da_requisicao(request: Request) -> str | None:
-    autorizacao = request.headers.get("authorization", "")
-    esquema, _, valor = autorizacao.partition(" ")
-    if esquema.lower() == "bearer" and valor.strip():
-        return valor.strip()
-    return request.cookies.get(NOME_COOKIE)
+    """A user's session: the bearer token, else the browser's cookie."""
+    return bearer_da_requisicao(request) or request.cookies.get(NOME_COOKIE)
+
+
+def exigir_token_de_servico(request: Request, esperado: str) -> None:
+    """Machine-to-machine bearer (internal dispatch, metrics), compared in constant time; an
+    unset token refuses everyone."""
+    recebido = bearer_da_requisicao(request)
+    if not esperado or not hmac.compare_digest(recebido.encode(), esperado.encode()):
+        raise NaoAutenticado("Token inválido.")
 
 
 def ip_da_requisicao(request: Request) -> str:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from whatsapp_app import metricas
-from whatsapp_app.api.deps import GestorAtual
+from whatsapp_app.api.deps import GestorAtual, exigir_token_de_servico
 from whatsapp_app.config import configuracoes
-from whatsapp_app.validacoes import NaoAutenticado
 from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
 router = APIRouter(prefix="/api", tags=["despacho"])
-
-
-def _exigir_token(request: Request, esperado: str) -> None:
-    """Bearer token compared in constant time; an unset token refuses everyone."""
-    esquema, _, valor = request.headers.get("authorization", "").partition(" ")
-    recebido = valor.strip() if esquema.lower() == "bearer" else ""
-    if not esperado or not hmac.compare_digest(recebido.encode(), esperado.encode()):
-        raise NaoAutenticado("Token inválido.")
 
 
 @router.post("/whatsapp/automations/follow-up/dispatch")
@@ -37,12 +26,12 @@ async def despachar_empresa(usuario: GestorAtual) -> dict[str, int]:
 @router.post("/internal/whatsapp/follow-up/dispatch")
 async def despachar_todas(request: Request) -> dict[str, int]:
     """Dispatch every company's due jobs (``Bearer $INTERNAL_DISPATCH_TOKEN``)."""
-    _exigir_token(request, configuracoes().internal_dispatch_token)
+    exigir_token_de_servico(request, configuracoes().internal_dispatch_token)
     return await run_in_threadpool(processar_agendamentos_follow_up_whatsapp)
 
 
 @router.get("/metrics")
 def metricas_prometheus(request: Request) -> Response:
     """Prometheus text format (``Bearer $METRICS_TOKEN``)."""
-    _exigir_token(request, configuracoes().metrics_token)
+    exigir_token_de_servico(request, configuracoes().metrics_token)
     return Response(metricas.exportar(), media_type=CONTENT_TYPE_LATEST)
