@@ -360,7 +360,11 @@ def _reivindicar(
                 )
                 continue
             linhas.append(linha)
-    jobs = [JobReivindicado(*linha) for linha in linhas]
+    return [JobReivindicado(*linha) for linha in linhas]
+
+
+def _registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: ResumoDespacho) -> None:
+    """Count and log claims once their transaction committed (a rolled-back claim is none)."""
     for job in jobs:
         metricas.jobs_claimed.inc()
         _log.info(
@@ -374,7 +378,6 @@ def _reivindicar(
             },
         )
     resumo.somar("claimed", len(jobs))
-    return jobs
 
 
 def _finalizar(job_id: str, worker_id: str, **valores: Any) -> bool:
@@ -641,6 +644,7 @@ def processar_agendamentos_follow_up_whatsapp(
             worker_id=worker_id,
             resumo=resumo,
         )
+    _registrar_claims(jobs, worker_id, resumo)
     if jobs:
         with ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool:
             pool.map(lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo), jobs)
