@@ -111,6 +111,7 @@ def criar_automacao(
     cancelar_ao_sair: bool = True,
     ativo: bool = True,
     id_instancia: str | None = None,
+    parar_ao_responder: bool = True,
 ) -> str:
     id_instancia = id_instancia or criar_instancia(empresa)
     with db.sessao() as s:
@@ -122,6 +123,7 @@ def criar_automacao(
             reentrada=reentrada,
             cancelar_ao_sair=cancelar_ao_sair,
             ativo=ativo,
+            parar_ao_responder=parar_ao_responder,
         )
         s.add(automacao)
         s.flush()

@@ -74,6 +74,7 @@ def test_despacho_envia_cada_job_uma_vez(banco, servidor):
         "retried": 0,
         "uncertain": 0,
         "skipped_already_claimed": 0,
+        "cancelled": 0,
     }
     assert _status() == {"ENVIADO": 30}
     assert len(servidor.contagem) == 30 and set(servidor.contagem.values()) == {1}

@@ -195,6 +195,7 @@ def test_endpoints_de_despacho_chamam_o_despachante(cliente, monkeypatch):
         "retried": 0,
         "uncertain": 0,
         "skipped_already_claimed": 0,
+        "cancelled": 0,
     }
     assert interno.json()["claimed"] == 0
     assert _ler(job).status == "ENVIADO"

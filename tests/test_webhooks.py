@@ -23,6 +23,7 @@ from whatsapp_app import db
 from whatsapp_app.config import configuracoes
 from whatsapp_app.cripto import cifrar_config
 from whatsapp_app.models import WhatsappAutomacaoAgendamento, WhatsappInstancia, novo_id
+from whatsapp_app.providers import cloud_api
 from whatsapp_app.tempo import agora
 from whatsapp_app.webhooks import aplicar_eventos_pendentes
 
@@ -398,7 +399,7 @@ def test_meta_assinatura_valida_invalida_e_ausente(cliente) -> None:
 
     aceita = meta(cliente, corpo)
     assert aceita.status_code == 200, aceita.text
-    assert aceita.json() == {"ok": True, "aplicados": 1, "ignorados": 0}
+    assert aceita.json() == {"ok": True, "aplicados": 1, "recebidas": 0, "ignorados": 0}
     assert ler_job(id_job).status_entrega == "entregue"
     # The same bytes with any whitespace work as long as the signature is over them.
     bonito = json.dumps(corpo_meta(status_meta("read"), numero="2000"), indent=2).encode()
@@ -413,7 +414,7 @@ def test_meta_numero_repetido_em_outra_empresa_nao_vaza(cliente) -> None:
     job_b = job(b, instancia_cloud(b, app_secret="segredo-de-b-000000"), status="INCERTO")
     # Signed with A's secret, naming B's job: applies to A's company only → nothing.
     resposta = meta(cliente, corpo_meta(status_meta("sent", id_job=job_b, wamid="wamid.B")))
-    assert resposta.json() == {"ok": True, "aplicados": 0, "ignorados": 1}
+    assert resposta.json() == {"ok": True, "aplicados": 0, "recebidas": 0, "ignorados": 1}
     assert ler_job(job_b).status == "INCERTO"
     meta(cliente, corpo_meta(status_meta("sent", id_job=job_a, wamid="wamid.A")))
     assert ler_job(job_a).status == "ENVIADO"
@@ -472,7 +473,7 @@ def test_incerto_com_falha_fica_para_o_operador(cliente) -> None:
     meta(cliente, corpo_meta(status_meta("failed", id_job=id_job, errors=erros)))
     linha = ler_job(id_job)
     assert (linha.status, linha.status_entrega) == ("INCERTO", "falhou")
-    assert linha.erro_entrega == "Fora da janela de 24h: use um template."
+    assert linha.erro_entrega == cloud_api.ERRO_JANELA_24H
 
 
 def test_incerto_encontrado_pelo_id_do_provedor(cliente) -> None:

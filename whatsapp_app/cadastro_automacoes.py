@@ -75,12 +75,14 @@ def automacao_publica(sessao: Session, automacao: WhatsappAutomacao) -> dict[str
         "ativo": automacao.ativo,
         "reentrada": automacao.reentrada,
         "cancelar_ao_sair": automacao.cancelar_ao_sair,
+        "parar_ao_responder": automacao.parar_ao_responder,
         "etapas": [
             {
                 "id": e.id,
                 "ordem": e.ordem,
                 "atraso_minutos": e.atraso_minutos,
                 "mensagem": e.mensagem,
+                "modelo": e.modelo,
             }
             for e in _etapas(sessao, automacao)
             if e.removida_em is None
@@ -130,6 +132,7 @@ def _aplicar_etapas(
         )
         etapa.atraso_minutos = dados.atraso_minutos
         etapa.mensagem = dados.mensagem
+        etapa.modelo = dados.modelo.model_dump() if dados.modelo else None
         etapa.removida_em = None
         sessao.add(etapa)
     for ordem, etapa in existentes.items():
@@ -170,6 +173,7 @@ def criar_automacao(
         ativo=dados.ativo,
         reentrada=dados.reentrada,
         cancelar_ao_sair=dados.cancelar_ao_sair,
+        parar_ao_responder=dados.parar_ao_responder,
     )
     sessao.add(automacao)
     sessao.flush()
@@ -191,6 +195,7 @@ def atualizar_automacao(
         "ativo",
         "reentrada",
         "cancelar_ao_sair",
+        "parar_ao_responder",
     ):
         valor = getattr(dados, campo)
         if campo in dados.model_fields_set and valor is not None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from whatsapp_app.conversa import palavras_optout
 from whatsapp_app.models import Empresa, Estagio
 from whatsapp_app.tempo import agora
 from whatsapp_app.validacoes import EmpresaAtualizacao, NaoEncontrado
@@ -17,6 +18,7 @@ def empresa_publica(empresa: Empresa) -> dict[str, Any]:
         "nome": empresa.nome,
         "fuso_horario": empresa.fuso_horario,
         "janela_envio": empresa.janela_envio,
+        "palavras_optout": palavras_optout(empresa),
     }
 
 
@@ -34,6 +36,8 @@ def atualizar_empresa(*, sessao: Session, id_empresa: str, dados: EmpresaAtualiz
         empresa.nome = dados.nome
     if "fuso_horario" in enviados and dados.fuso_horario:
         empresa.fuso_horario = dados.fuso_horario
+    if "palavras_optout" in enviados:
+        empresa.palavras_optout = dados.palavras_optout
     if "janela_envio" in enviados:
         empresa.janela_envio = dados.janela_envio.model_dump() if dados.janela_envio else None
     empresa.atualizado_em = agora()

@@ -33,7 +33,19 @@ def lead_publico(lead: Lead) -> dict[str, Any]:
         "id_responsavel": lead.id_responsavel,
         "criado_em": lead.criado_em.isoformat(),
         "atualizado_em": lead.atualizado_em.isoformat(),
+        "optout_em": lead.optout_em.isoformat() if lead.optout_em else None,
+        "ultima_resposta_em": (
+            lead.ultima_resposta_em.isoformat() if lead.ultima_resposta_em else None
+        ),
+        "resposta_nao_lida": resposta_nao_lida(lead),
     }
+
+
+def resposta_nao_lida(lead: Lead) -> bool:
+    """The lead wrote since anyone last opened its conversation (the kanban badge)."""
+    return lead.ultima_resposta_em is not None and (
+        lead.conversa_lida_em is None or lead.conversa_lida_em < lead.ultima_resposta_em
+    )
 
 
 def _estagio_da_empresa(sessao: Session, id_empresa: str, id_estagio: str) -> Estagio | None:
@@ -168,6 +180,7 @@ def mover_lead(
             id_estagio=id_estagio_destino,
             ordinal=ordinal,
             momento=momento,
+            optout=lead.optout_em is not None,
         ),
     )
     _log.info(

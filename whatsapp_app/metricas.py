@@ -17,6 +17,18 @@ jobs_failed = Counter("jobs_failed", "Jobs that ended in ERRO.")
 jobs_retried = Counter("jobs_retried", "Jobs put back to PENDENTE after a retryable failure.")
 jobs_uncertain = Counter("jobs_uncertain", "Jobs whose provider outcome is unknown (INCERTO).")
 jobs_reaped = Counter("jobs_reaped", "Stale PROCESSANDO jobs recovered by the reaper.")
+jobs_cancelados_resposta = Counter(
+    "jobs_cancelados_resposta", "Pending jobs cancelled because the lead replied."
+)
+jobs_cancelados_optout = Counter(
+    "jobs_cancelados_optout", "Jobs cancelled because the lead opted out (at reply or send)."
+)
+mensagens_recebidas = Counter(
+    "mensagens_recebidas", "Inbound WhatsApp messages stored (redeliveries not counted)."
+)
+erros_provedor_webhook = Counter(
+    "erros_provedor_webhook", "Errors a provider reported in a webhook delivery (Meta errors[])."
+)
 agendador_rodadas = Counter(
     "scheduler_rounds", "Dispatch rounds run by the in-process scheduler or a worker."
 )

@@ -71,6 +71,11 @@ class StatusAgendamento(StrEnum):
     CANCELADO = "CANCELADO"
 
 
+class DirecaoMensagem(StrEnum):
+    ENTRADA = "entrada"  # from the contact to us
+    SAIDA = "saida"  # from us to the contact
+
+
 class StatusEntrega(StrEnum):
     """Delivery status from provider webhooks, in the order it may only move forward."""
 
@@ -99,6 +104,11 @@ class Empresa(SQLModel, table=True):
     fuso_horario: str = Field(default="America/Sao_Paulo", max_length=64)
     # {"inicio": "08:00", "fim": "20:00", "dias_semana": [0..6]} (0 = segunda) ou None.
     janela_envio: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
+    # Words that, as a whole inbound message, mean "stop messaging me"; None = the defaults
+    # (conversa.PALAVRAS_OPTOUT_PADRAO).
+    palavras_optout: list[str] | None = Field(
         default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
     )
     criado_em: datetime = _quando()
@@ -176,6 +186,12 @@ class Lead(SQLModel, table=True):
     id_responsavel: str | None = _ref("usuario", nulo=True, ondelete="SET NULL")
     criado_em: datetime = _quando()
     atualizado_em: datetime = _quando()
+    # The lead asked to receive nothing more (an opt-out word); only an admin/gestor clears it.
+    optout_em: datetime | None = _quando(nulo=True)
+    # Last inbound message from the lead, and when someone last opened the conversation
+    # (unread badge: ultima_resposta_em > conversa_lida_em).
+    ultima_resposta_em: datetime | None = _quando(nulo=True)
+    conversa_lida_em: datetime | None = _quando(nulo=True)
 
 
 class LeadEstagioHistorico(SQLModel, table=True):
@@ -249,6 +265,11 @@ class WhatsappAutomacao(SQLModel, table=True):
     ativo: bool = True
     reentrada: str = Field(default=Reentrada.UMA_VEZ.value, max_length=16)
     cancelar_ao_sair: bool = True
+    # An inbound message from the lead cancels this automation's pending jobs for that lead.
+    parar_ao_responder: bool = Field(
+        default=True,
+        sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
     criado_em: datetime = _quando()
     atualizado_em: datetime = _quando()
     # DELETE disables and hides; rows stay because jobs (history) point at them.
@@ -268,6 +289,11 @@ class WhatsappAutomacaoEtapa(SQLModel, table=True):
     ordem: int
     atraso_minutos: int = 0
     mensagem: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    # Cloud API template sent outside the 24-hour window:
+    # {"nome", "idioma", "variaveis": ["{{primeiro_nome}}", ...], "corpo"?} or None.
+    modelo: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
     # A step removed from an automation that already has jobs is kept for their history.
     removida_em: datetime | None = _quando(nulo=True)
 
@@ -317,6 +343,62 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
     status_entrega: str | None = Field(default=None, max_length=16)  # StatusEntrega
     status_entrega_em: datetime | None = _quando(nulo=True)
     erro_entrega: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+class WhatsappMensagem(SQLModel, table=True):
+    """The conversation: every message, both directions, per company, lead and instance.
+
+    ``provider_message_id`` is unique per instance, so a redelivered webhook stores nothing
+    twice. Inbound messages from unknown numbers are kept with ``id_lead`` NULL.
+    """
+
+    __tablename__ = "whatsapp_mensagem"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "id_whatsapp_instancia", "provider_message_id", name="uq_mensagem_instancia_provider"
+        ),
+        # The lead's conversation, in time order.
+        sa.Index("ix_mensagem_empresa_lead_momento", "id_empresa", "id_lead", "momento"),
+        # The Cloud API 24-hour window and the replies-per-instance counts.
+        sa.Index(
+            "ix_mensagem_instancia_direcao_momento", "id_whatsapp_instancia", "direcao", "momento"
+        ),
+        # Delivery webhooks update the sent message of their job.
+        sa.Index("ix_mensagem_agendamento", "id_agendamento"),
+    )
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_lead: str | None = _ref("lead", nulo=True, ondelete="SET NULL")
+    id_whatsapp_instancia: str = _ref("whatsapp_instancia")
+    direcao: str = Field(max_length=8)  # DirecaoMensagem
+    telefone: str = Field(max_length=32)  # the contact's digits, country code first
+    nome_contato: str | None = Field(default=None, max_length=200)
+    texto: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    provider_message_id: str | None = Field(default=None, max_length=255)
+    id_resposta_a: str | None = Field(default=None, max_length=255)
+    id_agendamento: str | None = _ref(
+        "whatsapp_automacao_agendamento", nulo=True, ondelete="SET NULL"
+    )
+    status_entrega: str | None = Field(default=None, max_length=16)  # StatusEntrega (saida)
+    status_entrega_em: datetime | None = _quando(nulo=True)
+    momento: datetime = _quando()  # when it was sent (provider's time for inbound)
+    criado_em: datetime = _quando()
+
+
+class AuditoriaLead(SQLModel, table=True):
+    """Who changed a lead's consent by hand (opt-in after an opt-out), and when."""
+
+    __tablename__ = "auditoria_lead"
+    __table_args__ = (sa.Index("ix_auditoria_lead_empresa_lead", "id_empresa", "id_lead"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_lead: str = _ref("lead")
+    id_usuario: str | None = Field(default=None, max_length=TAMANHO_ID)
+    acao: str = Field(max_length=32)
+    detalhe: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    criado_em: datetime = _quando()
 
 
 class FeatureFlag(SQLModel, table=True):

@@ -153,6 +153,24 @@ def formatar_telefone(e164: str) -> str:
         return e164
 
 
+def variantes_telefone(digitos_ou_e164: str) -> list[str]:
+    """The E.164 forms one WhatsApp contact may arrive as. Brazilian mobiles exist with and
+    without the ninth digit (``55 DD 9XXXXXXXX`` and ``55 DD XXXXXXXX`` are the same person:
+    WhatsApp still uses the 8-digit form for many older accounts). Landlines (local number
+    starting 2-5) never gain a 9."""
+    numero = "".join(ch for ch in digitos_ou_e164 if ch.isdigit())
+    if not numero:
+        return []
+    formas = [numero]
+    if numero.startswith("55"):
+        local = numero[4:]
+        if len(numero) == 13 and local.startswith("9") and local[1:2] in {"6", "7", "8", "9"}:
+            formas.append(numero[:4] + local[1:])
+        elif len(numero) == 12 and local[:1] in {"6", "7", "8", "9"}:
+            formas.append(numero[:4] + "9" + local)
+    return [f"+{n}" for n in formas]
+
+
 # ---------------------------------------------------------------------------------------------
 # Request schemas shared by the REST API and the UI states.
 # ---------------------------------------------------------------------------------------------
@@ -196,10 +214,34 @@ class JanelaEnvio(Entrada):
         return self
 
 
+MAX_PALAVRAS_OPTOUT = 30
+
+
 class EmpresaAtualizacao(Entrada):
     nome: str | None = Field(default=None, min_length=1, max_length=200)
     fuso_horario: str | None = Field(default=None, max_length=64)
     janela_envio: JanelaEnvio | None = None
+    palavras_optout: list[str] | None = Field(default=None, max_length=MAX_PALAVRAS_OPTOUT)
+
+    @field_validator("palavras_optout")
+    @classmethod
+    def _palavras(cls, palavras: list[str] | None) -> list[str] | None:
+        if palavras is None:
+            return None
+        from whatsapp_app.conversa import normalizar_palavra
+
+        limpas: list[str] = []
+        for palavra in palavras:
+            texto = palavra.strip()
+            if not 1 <= len(texto) <= 40:
+                raise ValueError("Cada palavra deve ter de 1 a 40 caracteres.")
+            if not normalizar_palavra(texto):
+                raise ValueError(f"“{texto}” não tem letras nem números.")
+            if normalizar_palavra(texto) not in {normalizar_palavra(p) for p in limpas}:
+                limpas.append(texto)
+        if not limpas:
+            raise ValueError("Informe pelo menos uma palavra.")
+        return limpas
 
     @field_validator("fuso_horario")
     @classmethod
@@ -233,23 +275,52 @@ MAX_ATRASO_MINUTOS = 60 * 24 * 365  # one year
 MAX_ETAPAS = 20
 
 
+def _sem_variaveis_desconhecidas(texto: str) -> str:
+    from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO, variaveis_desconhecidas
+
+    desconhecidas = variaveis_desconhecidas(texto)
+    if desconhecidas:
+        conhecidas = ", ".join("{{" + v + "}}" for v in VARIAVEIS_MODELO)
+        raise ValueError(f"Variável desconhecida: {', '.join(desconhecidas)}. Use {conhecidas}.")
+    return texto
+
+
+MAX_VARIAVEIS_MODELO = 20
+
+
+class ModeloEtapa(Entrada):
+    """A Cloud API message template (approved by Meta) sent outside the 24-hour window."""
+
+    nome: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    idioma: str = Field(
+        default="pt_BR", min_length=2, max_length=15, pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$"
+    )
+    # Values of the body parameters {{1}}, {{2}}... in order, from the message variables.
+    variaveis: list[str] = Field(default_factory=list, max_length=MAX_VARIAVEIS_MODELO)
+    # The template body as Meta approved it (the builder fills it in; used for the preview and
+    # to record what was sent).
+    corpo: str | None = Field(default=None, max_length=4096)
+
+    @field_validator("variaveis")
+    @classmethod
+    def _variaveis(cls, variaveis: list[str]) -> list[str]:
+        for valor in variaveis:
+            if not 1 <= len(valor) <= 200:
+                raise ValueError("Cada variável do modelo deve ter de 1 a 200 caracteres.")
+            _sem_variaveis_desconhecidas(valor)
+        return variaveis
+
+
 class EtapaEntrada(Entrada):
     ordem: int = Field(ge=1, le=MAX_ETAPAS)
     atraso_minutos: int = Field(ge=0, le=MAX_ATRASO_MINUTOS)
     mensagem: str = Field(min_length=1, max_length=4096)
+    modelo: ModeloEtapa | None = None
 
     @field_validator("mensagem")
     @classmethod
     def _variaveis(cls, mensagem: str) -> str:
-        from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO, variaveis_desconhecidas
-
-        desconhecidas = variaveis_desconhecidas(mensagem)
-        if desconhecidas:
-            conhecidas = ", ".join("{{" + v + "}}" for v in VARIAVEIS_MODELO)
-            raise ValueError(
-                f"Variável desconhecida: {', '.join(desconhecidas)}. Use {conhecidas}."
-            )
-        return mensagem
+        return _sem_variaveis_desconhecidas(mensagem)
 
 
 def _etapas_validas(etapas: list[EtapaEntrada] | None) -> list[EtapaEntrada] | None:
@@ -269,6 +340,7 @@ class AutomacaoEntrada(Entrada):
     ativo: bool = True
     reentrada: Literal["uma_vez", "a_cada_entrada"] = "uma_vez"
     cancelar_ao_sair: bool = True
+    parar_ao_responder: bool = True
     etapas: list[EtapaEntrada] = Field(min_length=1, max_length=MAX_ETAPAS)
 
     @field_validator("etapas")
@@ -284,6 +356,7 @@ class AutomacaoAtualizacao(Entrada):
     ativo: bool | None = None
     reentrada: Literal["uma_vez", "a_cada_entrada"] | None = None
     cancelar_ao_sair: bool | None = None
+    parar_ao_responder: bool | None = None
     etapas: list[EtapaEntrada] | None = Field(default=None, min_length=1, max_length=MAX_ETAPAS)
 
     @field_validator("etapas")

@@ -34,7 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from whatsapp_app import db, metricas
+from whatsapp_app import conversa, db, metricas
+from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import gravar_estado
 from whatsapp_app.cripto import ErroCripto, decifrar_config
 from whatsapp_app.logs import logger
@@ -45,6 +46,7 @@ from whatsapp_app.models import (
     StatusEntrega,
     WhatsappAutomacaoAgendamento,
     WhatsappInstancia,
+    WhatsappMensagem,
 )
 from whatsapp_app.providers import cloud_api, evolution
 from whatsapp_app.providers.base import EventoWebhook
@@ -53,6 +55,7 @@ from whatsapp_app.validacoes import ErroApp, NaoAutenticado
 
 _log = logger("webhooks")
 _agendamento = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
+_mensagem = WhatsappMensagem.__table__  # type: ignore[attr-defined]
 
 CHAVE_SEGREDO_WEBHOOK = "segredo_webhook"
 MAX_CORPO_BYTES = 1_000_000  # a webhook body larger than this is refused (413)
@@ -101,13 +104,13 @@ def aplicar_status_mensagem(
     momento = momento or agora()
     t = _agendamento
     job = None
-    if id_agendamento and len(id_agendamento) <= TAMANHO_ID:
+    if isinstance(id_agendamento, str) and id_agendamento and len(id_agendamento) <= TAMANHO_ID:
         job = sessao.execute(
             sa.select(t.c.id, t.c.provider_message_id).where(
                 t.c.id_empresa == id_empresa, t.c.id == id_agendamento
             )
         ).first()
-    if job is None and provider_message_id:
+    if job is None and isinstance(provider_message_id, str) and provider_message_id:
         job = sessao.execute(
             sa.select(t.c.id, t.c.provider_message_id).where(
                 t.c.id_empresa == id_empresa, t.c.provider_message_id == provider_message_id
@@ -152,6 +155,12 @@ def aplicar_status_mensagem(
             )
         ).rowcount  # type: ignore[attr-defined]
         if resolvido:
+            automacoes.registrar_saida_do_job(
+                sessao,
+                id_empresa=id_empresa,
+                id_agendamento=id_job,
+                provider_message_id=provider_message_id,
+            )
             metricas.jobs_sent.inc()
             _log.info(
                 "INCERTO confirmado pelo webhook",
@@ -168,12 +177,31 @@ def aplicar_status_mensagem(
                 )
                 .values(provider_message_id=provider_message_id)
             )
+    _avancar_mensagem(sessao, id_job, status, momento)
     if avancou:
         _log.info(
             "status de entrega",
             extra={"id_agendamento": id_job, "status_entrega": status},
         )
     return True
+
+
+def _avancar_mensagem(sessao: Session, id_job: str, status: str, momento: datetime) -> None:
+    """The conversation's copy of the job's delivery status (ticks in the drawer)."""
+    m = _mensagem
+    posicao = sa.case(
+        {chave: valor for chave, valor in ORDEM_ENTREGA.items()},
+        value=m.c.status_entrega,
+        else_=0,
+    )
+    sessao.execute(
+        sa.update(m)
+        .where(
+            m.c.id_agendamento == id_job,
+            sa.or_(m.c.status_entrega.is_(None), posicao < ORDEM_ENTREGA[status]),
+        )
+        .values(status_entrega=status, status_entrega_em=momento)
+    )
 
 
 # --- parked statuses (Evolution) ---------------------------------------------------------------
@@ -330,7 +358,13 @@ def receber_evolution(
         )
         return {"ok": True, "resultado": "ignorado"}
     resultado = "ignorado"
-    if evento.tipo in ("conexao", "qr") and evento.status_conexao is not None:
+    if evento.tipo == "mensagem_recebida" and evento.mensagem is not None:
+        with db.sessao() as sessao:
+            entrada = conversa.registrar_mensagem_recebida(
+                sessao=sessao, instancia=instancia, mensagem=evento.mensagem
+            )
+        resultado = "mensagem_" + entrada.resultado
+    elif evento.tipo in ("conexao", "qr") and evento.status_conexao is not None:
         with db.sessao() as sessao:
             gravar_estado(sessao, instancia.id, evento.status_conexao, origem="webhook")
         resultado = "conexao"
@@ -427,7 +461,12 @@ def autenticar_meta(
     corpo_bruto: bytes, assinatura: str | None
 ) -> tuple[Any, dict[str, list[WhatsappInstancia]]]:
     """The parsed body and, per named ``phone_number_id``, the instances whose app secret
-    verifies the signature. 401 unless every named number has at least one."""
+    verifies the signature. 401 unless at least one named number verifies (or, for a delivery
+    that names none, one of our apps signed it).
+
+    Numbers that do not verify (another app's, or one we do not serve) are left out: their
+    entries are ignored, while the entries we serve still apply. Refusing the whole delivery
+    would make Meta retry it for days and lose our own statuses."""
     if len(corpo_bruto) > MAX_CORPO_BYTES:
         raise CorpoGrandeDemais("Corpo do webhook grande demais.")
     corpo = _ler_corpo(corpo_bruto)
@@ -447,25 +486,44 @@ def autenticar_meta(
             continue
         if cloud_api.verificar_assinatura(corpo_bruto, assinatura, app_secret):
             verificadas.setdefault(str(instancia.phone_number_id), []).append(instancia)
-    if not verificadas or not numeros.issubset(verificadas):
+    if not verificadas:
         _log.warning("webhook da Meta recusado: assinatura inválida")
         raise _nao_autenticado()
+    ignorados = sorted(numeros - set(verificadas))
+    if ignorados:
+        _log.warning(
+            "webhook da Meta: números não atendidos ignorados",
+            extra={"phone_number_ids": [n[:64] for n in ignorados[:20]]},
+        )
     return corpo, verificadas
 
 
 def receber_meta(*, corpo_bruto: bytes, assinatura: str | None) -> dict[str, Any]:
-    """One Cloud API delivery (possibly many statuses): authenticate, then apply."""
+    """One Cloud API delivery (many statuses and messages): authenticate, then apply each to
+    the company of the instance that verified its number, in one transaction."""
     corpo, verificadas = autenticar_meta(corpo_bruto, assinatura)
-    aplicados = ignorados = 0
+    aplicados = ignorados = recebidas = 0
     momento = agora()
     with db.sessao() as sessao:
         for evento in cloud_api.interpretar_webhook(corpo):
+            numero = str(evento.dados.get("phone_number_id") or "")
+            instancias = verificadas.get(numero, [])
+            if evento.tipo == "erro_provedor":
+                _registrar_erros_meta(numero, evento.dados.get("erros"), bool(instancias))
+                continue
+            if evento.tipo == "mensagem_recebida" and evento.mensagem is not None:
+                for instancia in instancias:
+                    entrada = conversa.registrar_mensagem_recebida(
+                        sessao=sessao, instancia=instancia, mensagem=evento.mensagem
+                    )
+                    recebidas += entrada.resultado == "registrada"
+                ignorados += not instancias
+                continue
             if evento.tipo != "status_mensagem" or not evento.status_mensagem:
                 ignorados += 1
                 continue
-            numero = str(evento.dados.get("phone_number_id") or "")
             aplicou = False
-            for instancia in verificadas.get(numero, []):
+            for instancia in instancias:
                 aplicou = (
                     aplicar_status_mensagem(
                         sessao,
@@ -480,4 +538,27 @@ def receber_meta(*, corpo_bruto: bytes, assinatura: str | None) -> dict[str, Any
                 )
             aplicados += aplicou
             ignorados += not aplicou
-    return {"ok": True, "aplicados": aplicados, "ignorados": ignorados}
+    return {"ok": True, "aplicados": aplicados, "recebidas": recebidas, "ignorados": ignorados}
+
+
+def _registrar_erros_meta(numero: str, erros: Any, atendido: bool) -> None:
+    """Meta's value-level ``errors[]`` (a webhook it could not deliver, a throttled app...):
+    logged and counted, never dropped silently."""
+    for erro in erros if isinstance(erros, list) else []:
+        if not isinstance(erro, Mapping):
+            continue
+        metricas.erros_provedor_webhook.inc()
+        _log.warning(
+            "erro informado pela Meta no webhook",
+            extra={
+                "phone_number_id": numero[:64],
+                "atendido": atendido,
+                "codigo": str(erro.get("code"))[:16],
+                "titulo": str(erro.get("title") or erro.get("message") or "")[:200],
+                "detalhes": str(
+                    (erro.get("error_data") or {}).get("details")
+                    if isinstance(erro.get("error_data"), Mapping)
+                    else ""
+                )[:300],
+            },
+        )

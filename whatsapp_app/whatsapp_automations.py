@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from whatsapp_app import db, metricas
+from whatsapp_app import db, mensagens, metricas
 from whatsapp_app.config import configuracoes
 from whatsapp_app.janela import dentro_da_janela, proxima_abertura
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
+    DirecaoMensagem,
     Empresa,
     Estagio,
     Lead,
@@ -41,13 +42,19 @@ from whatsapp_app.models import (
     WhatsappInstancia,
     novo_id,
 )
-from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio
+from whatsapp_app.models import Provedor as ProvedorTipo
+from whatsapp_app.providers.base import Desfecho, Provedor, ProvedorComModelos, ResultadoEnvio
 from whatsapp_app.tempo import agora
 
 EVENTO_MUDANCA_ESTAGIO = "lead_stage_changed"
 MOTIVO_SAIU_DO_ESTAGIO = "lead_saiu_do_estagio"
 MOTIVO_AUTOMACAO_DESATIVADA = "automacao_desativada"
 MOTIVO_AUTOMACAO_EXCLUIDA = "automacao_excluida"
+MOTIVO_LEAD_RESPONDEU = "lead_respondeu"
+MOTIVO_LEAD_OPTOUT = "lead_optout"
+ERRO_FORA_DA_JANELA_SEM_MODELO = (
+    "Fora da janela de 24 h: escolha um modelo aprovado para esta etapa"
+)
 VARIAVEIS_MODELO = ("nome", "primeiro_nome", "empresa", "estagio")
 _VARIAVEL = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -73,14 +80,23 @@ def variaveis_desconhecidas(mensagem: str) -> list[str]:
     return sorted({v for v in _VARIAVEL.findall(mensagem) if v not in VARIAVEIS_MODELO})
 
 
-def renderizar_mensagem(mensagem: str, *, nome: str, empresa: str, estagio: str) -> str:
-    valores = {
+def valores_variaveis(*, nome: str, empresa: str, estagio: str) -> dict[str, str]:
+    return {
         "nome": nome,
         "primeiro_nome": nome.split()[0] if nome.strip() else nome,
         "empresa": empresa,
         "estagio": estagio,
     }
-    return _VARIAVEL.sub(lambda m: valores.get(m.group(1), m.group(0)), mensagem)
+
+
+def substituir_variaveis(texto: str, valores: dict[str, str]) -> str:
+    return _VARIAVEL.sub(lambda m: valores.get(m.group(1), m.group(0)), texto)
+
+
+def renderizar_mensagem(mensagem: str, *, nome: str, empresa: str, estagio: str) -> str:
+    return substituir_variaveis(
+        mensagem, valores_variaveis(nome=nome, empresa=empresa, estagio=estagio)
+    )
 
 
 def _inserir_ignorando_duplicatas(sessao: Session, linhas: list[dict[str, Any]]) -> set[str]:
@@ -109,6 +125,7 @@ class EntradaNoEstagio:
     id_estagio: str
     ordinal: int  # this lead's n-th entry into this stage (from LeadEstagioHistorico)
     momento: datetime
+    optout: bool = False  # the lead asked for no more messages: nothing is scheduled
 
 
 def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaNoEstagio) -> int:
@@ -116,7 +133,11 @@ def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaN
 
     Steps are cumulative from the move: step n is due ``atraso_minutos`` after it, pushed to
     the next opening of the company's sending window. Returns how many jobs were created.
+    A lead who opted out gets nothing.
     """
+    if entrada.optout:
+        _log.info("lead descadastrado: nada agendado", extra={"id_lead": entrada.id_lead})
+        return 0
     automacoes = sessao.exec(
         select(WhatsappAutomacao).where(
             WhatsappAutomacao.id_empresa == entrada.id_empresa,
@@ -225,6 +246,36 @@ def cancelar_ao_sair_do_estagio(
     )
 
 
+def cancelar_por_resposta(*, sessao: Session, id_empresa: str, id_lead: str) -> int:
+    """The lead replied: cancel its pending jobs of automations with ``parar_ao_responder``."""
+    automacoes = select(WhatsappAutomacao.id).where(
+        WhatsappAutomacao.id_empresa == id_empresa,
+        col(WhatsappAutomacao.parar_ao_responder).is_(True),
+    )
+    cancelados = cancelar_pendentes(
+        sessao,
+        [
+            _agendamento.c.id_empresa == id_empresa,
+            _agendamento.c.id_lead == id_lead,
+            _agendamento.c.id_whatsapp_automacao.in_(automacoes),
+        ],
+        MOTIVO_LEAD_RESPONDEU,
+    )
+    metricas.jobs_cancelados_resposta.inc(cancelados)
+    return cancelados
+
+
+def cancelar_por_optout(*, sessao: Session, id_empresa: str, id_lead: str) -> int:
+    """The lead opted out: cancel every pending job of that lead, whatever the automation."""
+    cancelados = cancelar_pendentes(
+        sessao,
+        [_agendamento.c.id_empresa == id_empresa, _agendamento.c.id_lead == id_lead],
+        MOTIVO_LEAD_OPTOUT,
+    )
+    metricas.jobs_cancelados_optout.inc(cancelados)
+    return cancelados
+
+
 def cancelar_pendentes_da_automacao(
     *, sessao: Session, id_empresa: str, id_whatsapp_automacao: str, motivo: str
 ) -> int:
@@ -280,6 +331,7 @@ class ResumoDespacho:
     retried: int = 0
     uncertain: int = 0
     skipped_already_claimed: int = 0
+    cancelled: int = 0  # refused at send time: the lead opted out or replied
     _trava: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def somar(self, campo: str, quantidade: int = 1) -> None:
@@ -380,8 +432,15 @@ def _registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: Resum
     resumo.somar("claimed", len(jobs))
 
 
-def _finalizar(job_id: str, worker_id: str, **valores: Any) -> bool:
-    """Write the outcome only if this worker still holds the claim."""
+def _finalizar(
+    job_id: str,
+    worker_id: str,
+    *,
+    depois: Callable[[Session], None] | None = None,
+    **valores: Any,
+) -> bool:
+    """Write the outcome only if this worker still holds the claim; ``depois`` runs in the same
+    transaction when it did (e.g. the sent message joins the conversation atomically)."""
     t = _agendamento
     with db.sessao() as sessao:
         resultado = sessao.execute(
@@ -393,7 +452,10 @@ def _finalizar(job_id: str, worker_id: str, **valores: Any) -> bool:
             )
             .values(atualizado_em=agora(), **valores)
         )
-        return bool(resultado.rowcount)  # type: ignore[attr-defined]
+        gravado = bool(resultado.rowcount)  # type: ignore[attr-defined]
+        if gravado and depois is not None:
+            depois(sessao)
+        return gravado
 
 
 def _liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
@@ -429,52 +491,158 @@ def _reservar_vaga(id_instancia: str, msgs_por_segundo: float) -> float:
 @dataclass(frozen=True)
 class _Contexto:
     instancia: WhatsappInstancia
+    id_lead: str
     telefone: str
     texto: str
     janela: dict[str, Any] | None
     fuso_horario: str
+    optout_em: datetime | None
+    ultima_resposta_em: datetime | None
+    parar_ao_responder: bool
+    job_criado_em: datetime
+    modelo: dict[str, Any] | None  # the step's Cloud API template, if any
+    valores: dict[str, str]  # the message variables for this lead
 
 
 def _carregar_contexto(job: JobReivindicado) -> _Contexto:
     with db.sessao() as sessao:
-        linha = sessao.execute(
-            sa.select(
-                WhatsappAutomacaoAgendamento,
-                Lead,
-                WhatsappAutomacaoEtapa,
-                Empresa,
-                Estagio,
-                WhatsappInstancia,
-            )
-            .join(Lead, col(Lead.id) == WhatsappAutomacaoAgendamento.id_lead)
-            .join(
-                WhatsappAutomacaoEtapa,
-                col(WhatsappAutomacaoEtapa.id) == WhatsappAutomacaoAgendamento.id_etapa,
-            )
-            .join(
-                WhatsappAutomacao,
-                col(WhatsappAutomacao.id) == WhatsappAutomacaoAgendamento.id_whatsapp_automacao,
-            )
-            .join(
-                WhatsappInstancia,
-                col(WhatsappInstancia.id) == WhatsappAutomacao.id_whatsapp_instancia,
-            )
-            .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
-            .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
-            .where(
-                col(WhatsappAutomacaoAgendamento.id) == job.id,
-                col(WhatsappAutomacaoAgendamento.id_empresa) == job.id_empresa,
-            )
-        ).one()
-    _job, lead, etapa, empresa, estagio, instancia = linha
+        return _consultar_contexto(sessao, id_agendamento=job.id, id_empresa=job.id_empresa)
+
+
+def _consultar_contexto(sessao: Session, *, id_agendamento: str, id_empresa: str) -> _Contexto:
+    linha = sessao.execute(
+        sa.select(
+            WhatsappAutomacaoAgendamento,
+            Lead,
+            WhatsappAutomacaoEtapa,
+            Empresa,
+            Estagio,
+            WhatsappInstancia,
+            WhatsappAutomacao,
+        )
+        .join(Lead, col(Lead.id) == WhatsappAutomacaoAgendamento.id_lead)
+        .join(
+            WhatsappAutomacaoEtapa,
+            col(WhatsappAutomacaoEtapa.id) == WhatsappAutomacaoAgendamento.id_etapa,
+        )
+        .join(
+            WhatsappAutomacao,
+            col(WhatsappAutomacao.id) == WhatsappAutomacaoAgendamento.id_whatsapp_automacao,
+        )
+        .join(
+            WhatsappInstancia,
+            col(WhatsappInstancia.id) == WhatsappAutomacao.id_whatsapp_instancia,
+        )
+        .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
+        .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
+        .where(
+            col(WhatsappAutomacaoAgendamento.id) == id_agendamento,
+            col(WhatsappAutomacaoAgendamento.id_empresa) == id_empresa,
+        )
+    ).one()
+    agendamento, lead, etapa, empresa, estagio, instancia, automacao = linha
+    valores = valores_variaveis(nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome)
     return _Contexto(
         instancia=instancia,
+        id_lead=lead.id,
         telefone=lead.telefone,
-        texto=renderizar_mensagem(
-            etapa.mensagem, nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome
-        ),
+        texto=substituir_variaveis(etapa.mensagem, valores),
         janela=empresa.janela_envio,
         fuso_horario=empresa.fuso_horario,
+        optout_em=lead.optout_em,
+        ultima_resposta_em=lead.ultima_resposta_em,
+        parar_ao_responder=automacao.parar_ao_responder,
+        job_criado_em=agendamento.criado_em,
+        modelo=etapa.modelo,
+        valores=valores,
+    )
+
+
+def _motivo_para_nao_enviar(contexto: _Contexto) -> str | None:
+    """Checked again at send time: a lead who opted out, or who replied after this job was
+    scheduled (a retry that was PROCESSANDO when the reply came), gets nothing more."""
+    if contexto.optout_em is not None:
+        return MOTIVO_LEAD_OPTOUT
+    if (
+        contexto.parar_ao_responder
+        and contexto.ultima_resposta_em is not None
+        and contexto.ultima_resposta_em > contexto.job_criado_em
+    ):
+        return MOTIVO_LEAD_RESPONDEU
+    return None
+
+
+@dataclass(frozen=True)
+class _Envio:
+    """What goes out: free text, or a Cloud API template (outside the 24-hour window)."""
+
+    texto: str  # what the conversation records
+    modelo: dict[str, Any] | None = None  # {"nome", "idioma", "parametros": [...]}
+
+
+def _preparar_envio(contexto: _Contexto) -> _Envio | None:
+    """Text inside the Cloud API's 24-hour window (or on providers without one), the step's
+    template outside it; None when outside with no template (an ERRO, Meta is not called)."""
+    if contexto.instancia.provider != ProvedorTipo.CLOUD_API.value:
+        return _Envio(contexto.texto)
+    with db.sessao() as sessao:
+        ultima = mensagens.ultima_entrada(
+            sessao, id_lead=contexto.id_lead, id_whatsapp_instancia=contexto.instancia.id
+        )
+    if mensagens.janela_aberta(ultima):
+        return _Envio(contexto.texto)
+    if not contexto.modelo or not contexto.modelo.get("nome"):
+        return None
+    parametros = [
+        substituir_variaveis(str(v), contexto.valores)
+        for v in contexto.modelo.get("variaveis") or []
+    ]
+    corpo = contexto.modelo.get("corpo")
+    if corpo:
+        texto = re.sub(
+            r"\{\{\s*(\d+)\s*\}\}",
+            lambda m: (
+                parametros[int(m.group(1)) - 1]
+                if 0 < int(m.group(1)) <= len(parametros)
+                else m.group(0)
+            ),
+            str(corpo),
+        )
+    else:
+        texto = f"[Modelo {contexto.modelo['nome']}] " + " · ".join(parametros)
+    return _Envio(
+        texto.strip(),
+        {
+            "nome": str(contexto.modelo["nome"]),
+            "idioma": str(contexto.modelo.get("idioma") or "pt_BR"),
+            "parametros": parametros,
+        },
+    )
+
+
+def _enviar(provedor: Provedor, contexto: _Contexto, envio: _Envio, id_job: str) -> ResultadoEnvio:
+    if envio.modelo is None:
+        return provedor.enviar_texto(
+            numero_e164=contexto.telefone, texto=envio.texto, id_agendamento=id_job
+        )
+    if not isinstance(provedor, ProvedorComModelos):
+        return ResultadoEnvio(Desfecho.PERMANENTE, erro="Este provedor não envia modelos.")
+    componentes = (
+        [
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": p} for p in envio.modelo["parametros"]],
+            }
+        ]
+        if envio.modelo["parametros"]
+        else None
+    )
+    return provedor.enviar_template(
+        numero_e164=contexto.telefone,
+        nome=envio.modelo["nome"],
+        idioma=envio.modelo["idioma"],
+        componentes=componentes,
+        id_agendamento=id_job,
     )
 
 
@@ -493,11 +661,20 @@ def _processar(
     cfg = configuracoes()
     contexto = _carregar_contexto(job)
     momento = agora()
+    motivo = _motivo_para_nao_enviar(contexto)
+    if motivo is not None:
+        _cancelar_reivindicado(job, worker_id, motivo, resumo)
+        return
     if not dentro_da_janela(momento, contexto.janela, contexto.fuso_horario):
         _liberar(job, worker_id, proxima_abertura(momento, contexto.janela, contexto.fuso_horario))
         _log.info(
             "fora da janela: adiado", extra={"id_agendamento": job.id, "worker_id": worker_id}
         )
+        return
+    envio = _preparar_envio(contexto)
+    if envio is None:
+        resultado = ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_FORA_DA_JANELA_SEM_MODELO)
+        _registrar_resultado(job, worker_id, resultado, resumo, 0.0)
         return
     espera = _reservar_vaga(contexto.instancia.id, cfg.despacho_msgs_por_segundo)
     if espera > ESPERA_MAXIMA_VAGA_S:
@@ -510,14 +687,83 @@ def _processar(
             return  # the claim was taken back (reaper): someone else owns the job now
         inicio = time.monotonic()
         try:
-            resultado = fabrica(contexto.instancia).enviar_texto(
-                numero_e164=contexto.telefone, texto=contexto.texto, id_agendamento=job.id
-            )
+            resultado = _enviar(fabrica(contexto.instancia), contexto, envio, job.id)
         except Exception as exc:  # an adapter bug after the request may have left: never resend
             _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
             resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
         latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
-    _registrar_resultado(job, worker_id, resultado, resumo, latencia_ms)
+    _registrar_resultado(
+        job,
+        worker_id,
+        resultado,
+        resumo,
+        latencia_ms,
+        saida=_Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, envio.texto),
+    )
+
+
+def _cancelar_reivindicado(
+    job: JobReivindicado, worker_id: str, motivo: str, resumo: ResumoDespacho
+) -> None:
+    gravado = _finalizar(
+        job.id,
+        worker_id,
+        status=StatusAgendamento.CANCELADO.value,
+        motivo_cancelamento=motivo,
+        tentativas=job.tentativas - 1,  # nothing was attempted
+    )
+    if gravado:
+        resumo.somar("cancelled")
+        if motivo == MOTIVO_LEAD_OPTOUT:
+            metricas.jobs_cancelados_optout.inc()
+        else:
+            metricas.jobs_cancelados_resposta.inc()
+    _log.info(
+        "envio recusado na hora do envio",
+        extra={
+            "id_agendamento": job.id,
+            "chave_idempotencia": job.chave_idempotencia,
+            "worker_id": worker_id,
+            "motivo": motivo,
+            "gravado": gravado,
+        },
+    )
+
+
+def registrar_saida_do_job(
+    sessao: Session, *, id_empresa: str, id_agendamento: str, provider_message_id: str | None
+) -> None:
+    """A job became ENVIADO outside the dispatcher (reaper, webhook proof, operator): its
+    message joins the conversation, in the caller's transaction."""
+    contexto = _consultar_contexto(sessao, id_agendamento=id_agendamento, id_empresa=id_empresa)
+    _Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, contexto.texto).registrar(
+        sessao, id_empresa, id_agendamento, provider_message_id
+    )
+
+
+@dataclass(frozen=True)
+class _Saida:
+    """The message a send puts in the conversation once the provider accepted it."""
+
+    id_instancia: str
+    id_lead: str
+    telefone: str
+    texto: str
+
+    def registrar(
+        self, sessao: Session, id_empresa: str, id_agendamento: str, provider_message_id: str | None
+    ) -> None:
+        mensagens.inserir_mensagem(
+            sessao,
+            id_empresa=id_empresa,
+            id_lead=self.id_lead,
+            id_whatsapp_instancia=self.id_instancia,
+            direcao=DirecaoMensagem.SAIDA.value,
+            telefone=self.telefone.lstrip("+"),
+            texto=self.texto,
+            provider_message_id=provider_message_id,
+            id_agendamento=id_agendamento,
+        )
 
 
 def _processar_com_seguranca(
@@ -540,6 +786,7 @@ def _registrar_resultado(
     resultado: ResultadoEnvio,
     resumo: ResumoDespacho,
     latencia_ms: float,
+    saida: _Saida | None = None,
 ) -> None:
     cfg = configuracoes()
     momento = agora()
@@ -558,6 +805,15 @@ def _registrar_resultado(
             enviado_em=momento,
             provider_message_id=resultado.provider_message_id,
             ultimo_erro=None,
+            depois=(
+                (
+                    lambda sessao: saida.registrar(
+                        sessao, job.id_empresa, job.id, resultado.provider_message_id
+                    )
+                )
+                if saida is not None
+                else None
+            ),
         )
         if gravado:
             resumo.somar("sent")
@@ -736,12 +992,15 @@ def _reconciliar(
         _log.exception("reaper: confirmação falhou", extra={"id_agendamento": job.id})
         estado, confirmacao = Confirmacao.DESCONHECIDO, None
     if estado == Confirmacao.ENVIADO:
+        id_mensagem = confirmacao.provider_message_id if confirmacao else None
+        saida = _Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, contexto.texto)
         _finalizar(
             job.id,
             reaper_id,
             status=StatusAgendamento.ENVIADO.value,
             enviado_em=agora(),
-            provider_message_id=confirmacao.provider_message_id if confirmacao else None,
+            provider_message_id=id_mensagem,
+            depois=lambda sessao: saida.registrar(sessao, job.id_empresa, job.id, id_mensagem),
         )
         metricas.jobs_sent.inc()
         desfecho = "enviados"
@@ -834,6 +1093,13 @@ def acao_do_operador(
         raise Conflito(
             f"Não é possível {acao.replace('_', ' ')} um agendamento {anterior}.",
             codigo="status_incompativel",
+        )
+    if acao == "marcar_enviado":
+        registrar_saida_do_job(
+            sessao,
+            id_empresa=id_empresa,
+            id_agendamento=job.id,
+            provider_message_id=job.provider_message_id,
         )
     sessao.add(
         AuditoriaAgendamento(

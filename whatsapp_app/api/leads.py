@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from whatsapp_app import cadastro_automacoes, db, leads
-from whatsapp_app.api.deps import SessaoDep, UsuarioAtual
+from whatsapp_app import cadastro_automacoes, conversa, db, leads, mensagens, paginacao
+from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
 from whatsapp_app.validacoes import LeadEntrada, MoverEntrada
 
 router = APIRouter(prefix="/api/leads", tags=["leads"])
@@ -60,3 +60,31 @@ def mover(id_lead: str, dados: MoverEntrada, usuario: UsuarioAtual) -> dict[str,
             id_usuario=usuario.id_usuario,
         )
     return resultado.publico()
+
+
+@router.get("/{id_lead}/mensagens")
+def listar_mensagens(
+    id_lead: str,
+    sessao: SessaoDep,
+    usuario: UsuarioAtual,
+    limite: int = Query(default=paginacao.LIMITE_PADRAO, ge=1, le=paginacao.LIMITE_MAXIMO),
+    cursor: str | None = Query(default=None, max_length=512),
+) -> dict[str, Any]:
+    """The lead's conversation, both directions, oldest first (paginated)."""
+    lead = leads.obter_lead(sessao=sessao, id_empresa=usuario.id_empresa, id_lead=id_lead)
+    return mensagens.listar_mensagens(
+        sessao, id_empresa=usuario.id_empresa, id_lead=lead.id, limite=limite, cursor=cursor
+    )
+
+
+@router.post("/{id_lead}/optin")
+def optin(id_lead: str, usuario: GestorAtual) -> dict[str, Any]:
+    """Clear the lead's opt-out: follow-ups may be scheduled again (audited)."""
+    with db.sessao() as sessao:
+        lead = conversa.registrar_optin(
+            sessao=sessao,
+            id_empresa=usuario.id_empresa,
+            id_lead=id_lead,
+            id_usuario=usuario.id_usuario,
+        )
+    return leads.lead_publico(lead)

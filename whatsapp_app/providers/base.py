@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class Desfecho(StrEnum):
@@ -53,15 +53,36 @@ class ResultadoConfirmacao:
     provider_message_id: str | None = None
 
 
+TEXTO_MIDIA = "[mídia]"  # what an inbound message without text is recorded as
+
+
+@dataclass(frozen=True)
+class MensagemRecebida:
+    """A contact's message to one of our numbers (a reply, an opt-out, a question), normalised.
+
+    Only real person-to-business messages become one: group chats, status broadcasts and our
+    own messages (``fromMe``) are not replies and are never parsed into this.
+    """
+
+    provider_message_id: str
+    telefone: str  # the sender's digits, country code first: "5511988887777"
+    texto: str  # the text, or TEXTO_MIDIA for images, audio, stickers...
+    recebida_em: datetime | None = None  # the provider's timestamp (UTC), when it sent one
+    id_resposta_a: str | None = None  # provider id of the message this one replies to
+    nome_contato: str | None = None  # the contact's WhatsApp profile name, when sent
+
+
 @dataclass(frozen=True)
 class EventoWebhook:
     """A provider delivery, normalised. ``id_agendamento`` when the provider echoes our id."""
 
-    tipo: str  # "conexao" | "status_mensagem" | "qr" | "ignorado"
+    # "conexao" | "status_mensagem" | "qr" | "mensagem_recebida" | "erro_provedor" | "ignorado"
+    tipo: str
     status_conexao: StatusConexao | None = None
     provider_message_id: str | None = None
     id_agendamento: str | None = None
     status_mensagem: str | None = None  # enviado | entregue | lido | falhou
+    mensagem: MensagemRecebida | None = None  # tipo == "mensagem_recebida"
     dados: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,3 +104,19 @@ class Provedor(Protocol):
     def confirmar_envio(
         self, *, numero_e164: str, texto: str, id_agendamento: str, desde: datetime
     ) -> ResultadoConfirmacao: ...
+
+
+@runtime_checkable
+class ProvedorComModelos(Protocol):
+    """A provider that sends pre-approved message templates (the Cloud API, outside the
+    24-hour customer-service window)."""
+
+    def enviar_template(
+        self,
+        *,
+        numero_e164: str,
+        nome: str,
+        id_agendamento: str,
+        idioma: str = "pt_BR",
+        componentes: list[dict[str, Any]] | None = None,
+    ) -> ResultadoEnvio: ...

@@ -1,0 +1,76 @@
+"""Keyset pagination for list routes (contract.md section 7).
+
+A page answers ``{"itens": [...], "proximo_cursor": "..." | None, "total": n}``. The cursor is
+opaque to clients: the sort key of the last row handed out, so a page never skips or repeats
+a row when rows are added meanwhile (unlike OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from whatsapp_app.validacoes import ErroValidacao
+
+LIMITE_PADRAO = 50
+LIMITE_MAXIMO = 200
+
+T = TypeVar("T")
+
+
+def codificar_cursor(valores: Sequence[Any]) -> str:
+    texto = json.dumps(list(valores), separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(texto.encode()).decode().rstrip("=")
+
+
+def _cursor_invalido() -> ErroValidacao:
+    return ErroValidacao({"cursor": "Cursor inválido: use o proximo_cursor da página anterior."})
+
+
+def instante_do_cursor(valor: str) -> datetime:
+    try:
+        instante = datetime.fromisoformat(valor)
+    except ValueError:
+        raise _cursor_invalido() from None
+    if instante.tzinfo is None:
+        raise _cursor_invalido()
+    return instante
+
+
+def decodificar_cursor(cursor: str | None, *, partes: int) -> list[str] | None:
+    """The sort key a cursor carries (``partes`` strings), or 422 for anything else."""
+    if not cursor:
+        return None
+    try:
+        bruto = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        valores = json.loads(bruto)
+    except (ValueError, UnicodeDecodeError):
+        valores = None
+    if (
+        not isinstance(valores, list)
+        or len(valores) != partes
+        or not all(isinstance(v, str) and len(v) <= 64 for v in valores)
+    ):
+        raise _cursor_invalido()
+    return valores
+
+
+def pagina(
+    linhas: list[T],
+    *,
+    limite: int,
+    total: int,
+    chave: Callable[[T], Sequence[Any]],
+    publico: Callable[[T], dict[str, Any]],
+) -> dict[str, Any]:
+    """``linhas`` was fetched with ``limite + 1`` rows: the extra one says a next page exists."""
+    tem_mais = len(linhas) > limite
+    itens = linhas[:limite]
+    return {
+        "itens": [publico(linha) for linha in itens],
+        "proximo_cursor": codificar_cursor(chave(itens[-1])) if tem_mais and itens else None,
+        "total": total,
+    }
