@@ -35,9 +35,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from whatsapp_app import conversa, db, metricas
-from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import gravar_estado
 from whatsapp_app.cripto import ErroCripto, decifrar_config
+from whatsapp_app.envio import registrar_saida_do_job
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
     TAMANHO_ID,
@@ -155,7 +155,7 @@ def aplicar_status_mensagem(
             )
         ).rowcount  # type: ignore[attr-defined]
         if resolvido:
-            automacoes.registrar_saida_do_job(
+            registrar_saida_do_job(
                 sessao,
                 id_empresa=id_empresa,
                 id_agendamento=id_job,

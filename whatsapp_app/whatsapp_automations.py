@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import socket
 import threading
 import time
@@ -25,15 +24,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from whatsapp_app import db, mensagens, metricas
+from whatsapp_app import db, metricas
+from whatsapp_app import envio as envio_
 from whatsapp_app.config import configuracoes
+from whatsapp_app.envio import (
+    ERRO_FORA_DA_JANELA_SEM_MODELO,
+    MOTIVO_LEAD_OPTOUT,
+    MOTIVO_LEAD_RESPONDEU,
+)
+from whatsapp_app.envio import VARIAVEIS_MODELO as VARIAVEIS_MODELO
+from whatsapp_app.envio import renderizar_mensagem as renderizar_mensagem
+from whatsapp_app.envio import variaveis_desconhecidas as variaveis_desconhecidas
 from whatsapp_app.janela import dentro_da_janela, proxima_abertura
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
-    DirecaoMensagem,
     Empresa,
-    Estagio,
-    Lead,
     Reentrada,
     StatusAgendamento,
     WhatsappAutomacao,
@@ -42,21 +47,13 @@ from whatsapp_app.models import (
     WhatsappInstancia,
     novo_id,
 )
-from whatsapp_app.models import Provedor as ProvedorTipo
-from whatsapp_app.providers.base import Desfecho, Provedor, ProvedorComModelos, ResultadoEnvio
+from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio
 from whatsapp_app.tempo import agora
 
 EVENTO_MUDANCA_ESTAGIO = "lead_stage_changed"
 MOTIVO_SAIU_DO_ESTAGIO = "lead_saiu_do_estagio"
 MOTIVO_AUTOMACAO_DESATIVADA = "automacao_desativada"
 MOTIVO_AUTOMACAO_EXCLUIDA = "automacao_excluida"
-MOTIVO_LEAD_RESPONDEU = "lead_respondeu"
-MOTIVO_LEAD_OPTOUT = "lead_optout"
-ERRO_FORA_DA_JANELA_SEM_MODELO = (
-    "Fora da janela de 24 h: escolha um modelo aprovado para esta etapa"
-)
-VARIAVEIS_MODELO = ("nome", "primeiro_nome", "empresa", "estagio")
-_VARIAVEL = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 _log = logger("automacoes")
 _agendamento = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
@@ -74,29 +71,6 @@ def chave_idempotencia(
     """The job's identity. ``ordinal_entrada`` only for re-entry policy ``a_cada_entrada``."""
     chave = f"{id_empresa}:{id_lead}:{id_estagio_trigger}:{id_whatsapp_automacao}:{id_etapa}"
     return chave if ordinal_entrada is None else f"{chave}:{ordinal_entrada}"
-
-
-def variaveis_desconhecidas(mensagem: str) -> list[str]:
-    return sorted({v for v in _VARIAVEL.findall(mensagem) if v not in VARIAVEIS_MODELO})
-
-
-def valores_variaveis(*, nome: str, empresa: str, estagio: str) -> dict[str, str]:
-    return {
-        "nome": nome,
-        "primeiro_nome": nome.split()[0] if nome.strip() else nome,
-        "empresa": empresa,
-        "estagio": estagio,
-    }
-
-
-def substituir_variaveis(texto: str, valores: dict[str, str]) -> str:
-    return _VARIAVEL.sub(lambda m: valores.get(m.group(1), m.group(0)), texto)
-
-
-def renderizar_mensagem(mensagem: str, *, nome: str, empresa: str, estagio: str) -> str:
-    return substituir_variaveis(
-        mensagem, valores_variaveis(nome=nome, empresa=empresa, estagio=estagio)
-    )
 
 
 def _inserir_ignorando_duplicatas(sessao: Session, linhas: list[dict[str, Any]]) -> set[str]:
@@ -488,164 +462,6 @@ def _reservar_vaga(id_instancia: str, msgs_por_segundo: float) -> float:
     return (vaga - momento).total_seconds()
 
 
-@dataclass(frozen=True)
-class _Contexto:
-    instancia: WhatsappInstancia
-    id_lead: str
-    telefone: str
-    texto: str
-    janela: dict[str, Any] | None
-    fuso_horario: str
-    optout_em: datetime | None
-    ultima_resposta_em: datetime | None
-    parar_ao_responder: bool
-    job_criado_em: datetime
-    modelo: dict[str, Any] | None  # the step's Cloud API template, if any
-    valores: dict[str, str]  # the message variables for this lead
-
-
-def _carregar_contexto(job: JobReivindicado) -> _Contexto:
-    with db.sessao() as sessao:
-        return _consultar_contexto(sessao, id_agendamento=job.id, id_empresa=job.id_empresa)
-
-
-def _consultar_contexto(sessao: Session, *, id_agendamento: str, id_empresa: str) -> _Contexto:
-    linha = sessao.execute(
-        sa.select(
-            WhatsappAutomacaoAgendamento,
-            Lead,
-            WhatsappAutomacaoEtapa,
-            Empresa,
-            Estagio,
-            WhatsappInstancia,
-            WhatsappAutomacao,
-        )
-        .join(Lead, col(Lead.id) == WhatsappAutomacaoAgendamento.id_lead)
-        .join(
-            WhatsappAutomacaoEtapa,
-            col(WhatsappAutomacaoEtapa.id) == WhatsappAutomacaoAgendamento.id_etapa,
-        )
-        .join(
-            WhatsappAutomacao,
-            col(WhatsappAutomacao.id) == WhatsappAutomacaoAgendamento.id_whatsapp_automacao,
-        )
-        .join(
-            WhatsappInstancia,
-            col(WhatsappInstancia.id) == WhatsappAutomacao.id_whatsapp_instancia,
-        )
-        .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
-        .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
-        .where(
-            col(WhatsappAutomacaoAgendamento.id) == id_agendamento,
-            col(WhatsappAutomacaoAgendamento.id_empresa) == id_empresa,
-        )
-    ).one()
-    agendamento, lead, etapa, empresa, estagio, instancia, automacao = linha
-    valores = valores_variaveis(nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome)
-    return _Contexto(
-        instancia=instancia,
-        id_lead=lead.id,
-        telefone=lead.telefone,
-        texto=substituir_variaveis(etapa.mensagem, valores),
-        janela=empresa.janela_envio,
-        fuso_horario=empresa.fuso_horario,
-        optout_em=lead.optout_em,
-        ultima_resposta_em=lead.ultima_resposta_em,
-        parar_ao_responder=automacao.parar_ao_responder,
-        job_criado_em=agendamento.criado_em,
-        modelo=etapa.modelo,
-        valores=valores,
-    )
-
-
-def _motivo_para_nao_enviar(contexto: _Contexto) -> str | None:
-    """Checked again at send time: a lead who opted out, or who replied after this job was
-    scheduled (a retry that was PROCESSANDO when the reply came), gets nothing more."""
-    if contexto.optout_em is not None:
-        return MOTIVO_LEAD_OPTOUT
-    if (
-        contexto.parar_ao_responder
-        and contexto.ultima_resposta_em is not None
-        and contexto.ultima_resposta_em > contexto.job_criado_em
-    ):
-        return MOTIVO_LEAD_RESPONDEU
-    return None
-
-
-@dataclass(frozen=True)
-class _Envio:
-    """What goes out: free text, or a Cloud API template (outside the 24-hour window)."""
-
-    texto: str  # what the conversation records
-    modelo: dict[str, Any] | None = None  # {"nome", "idioma", "parametros": [...]}
-
-
-def _preparar_envio(contexto: _Contexto) -> _Envio | None:
-    """Text inside the Cloud API's 24-hour window (or on providers without one), the step's
-    template outside it; None when outside with no template (an ERRO, Meta is not called)."""
-    if contexto.instancia.provider != ProvedorTipo.CLOUD_API.value:
-        return _Envio(contexto.texto)
-    with db.sessao() as sessao:
-        ultima = mensagens.ultima_entrada(
-            sessao, id_lead=contexto.id_lead, id_whatsapp_instancia=contexto.instancia.id
-        )
-    if mensagens.janela_aberta(ultima):
-        return _Envio(contexto.texto)
-    if not contexto.modelo or not contexto.modelo.get("nome"):
-        return None
-    parametros = [
-        substituir_variaveis(str(v), contexto.valores)
-        for v in contexto.modelo.get("variaveis") or []
-    ]
-    corpo = contexto.modelo.get("corpo")
-    if corpo:
-        texto = re.sub(
-            r"\{\{\s*(\d+)\s*\}\}",
-            lambda m: (
-                parametros[int(m.group(1)) - 1]
-                if 0 < int(m.group(1)) <= len(parametros)
-                else m.group(0)
-            ),
-            str(corpo),
-        )
-    else:
-        texto = f"[Modelo {contexto.modelo['nome']}] " + " · ".join(parametros)
-    return _Envio(
-        texto.strip(),
-        {
-            "nome": str(contexto.modelo["nome"]),
-            "idioma": str(contexto.modelo.get("idioma") or "pt_BR"),
-            "parametros": parametros,
-        },
-    )
-
-
-def _enviar(provedor: Provedor, contexto: _Contexto, envio: _Envio, id_job: str) -> ResultadoEnvio:
-    if envio.modelo is None:
-        return provedor.enviar_texto(
-            numero_e164=contexto.telefone, texto=envio.texto, id_agendamento=id_job
-        )
-    if not isinstance(provedor, ProvedorComModelos):
-        return ResultadoEnvio(Desfecho.PERMANENTE, erro="Este provedor não envia modelos.")
-    componentes = (
-        [
-            {
-                "type": "body",
-                "parameters": [{"type": "text", "text": p} for p in envio.modelo["parametros"]],
-            }
-        ]
-        if envio.modelo["parametros"]
-        else None
-    )
-    return provedor.enviar_template(
-        numero_e164=contexto.telefone,
-        nome=envio.modelo["nome"],
-        idioma=envio.modelo["idioma"],
-        componentes=componentes,
-        id_agendamento=id_job,
-    )
-
-
 def atraso_backoff(tentativas: int) -> float:
     """Exponential backoff with full jitter between half and all of the exponential step."""
     cfg = configuracoes()
@@ -659,9 +475,9 @@ def _processar(
     job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
 ) -> None:
     cfg = configuracoes()
-    contexto = _carregar_contexto(job)
+    contexto = envio_.carregar_contexto(id_agendamento=job.id, id_empresa=job.id_empresa)
     momento = agora()
-    motivo = _motivo_para_nao_enviar(contexto)
+    motivo = envio_.motivo_para_nao_enviar(contexto)
     if motivo is not None:
         _cancelar_reivindicado(job, worker_id, motivo, resumo)
         return
@@ -671,7 +487,7 @@ def _processar(
             "fora da janela: adiado", extra={"id_agendamento": job.id, "worker_id": worker_id}
         )
         return
-    envio = _preparar_envio(contexto)
+    envio = envio_.preparar_envio(contexto)
     if envio is None:
         resultado = ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_FORA_DA_JANELA_SEM_MODELO)
         _registrar_resultado(job, worker_id, resultado, resumo, 0.0)
@@ -687,7 +503,7 @@ def _processar(
             return  # the claim was taken back (reaper): someone else owns the job now
         inicio = time.monotonic()
         try:
-            resultado = _enviar(fabrica(contexto.instancia), contexto, envio, job.id)
+            resultado = envio_.enviar(fabrica(contexto.instancia), contexto, envio, job.id)
         except Exception as exc:  # an adapter bug after the request may have left: never resend
             _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
             resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
@@ -698,7 +514,7 @@ def _processar(
         resultado,
         resumo,
         latencia_ms,
-        saida=_Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, envio.texto),
+        saida=envio_.Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, envio.texto),
     )
 
 
@@ -730,42 +546,6 @@ def _cancelar_reivindicado(
     )
 
 
-def registrar_saida_do_job(
-    sessao: Session, *, id_empresa: str, id_agendamento: str, provider_message_id: str | None
-) -> None:
-    """A job became ENVIADO outside the dispatcher (reaper, webhook proof, operator): its
-    message joins the conversation, in the caller's transaction."""
-    contexto = _consultar_contexto(sessao, id_agendamento=id_agendamento, id_empresa=id_empresa)
-    _Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, contexto.texto).registrar(
-        sessao, id_empresa, id_agendamento, provider_message_id
-    )
-
-
-@dataclass(frozen=True)
-class _Saida:
-    """The message a send puts in the conversation once the provider accepted it."""
-
-    id_instancia: str
-    id_lead: str
-    telefone: str
-    texto: str
-
-    def registrar(
-        self, sessao: Session, id_empresa: str, id_agendamento: str, provider_message_id: str | None
-    ) -> None:
-        mensagens.inserir_mensagem(
-            sessao,
-            id_empresa=id_empresa,
-            id_lead=self.id_lead,
-            id_whatsapp_instancia=self.id_instancia,
-            direcao=DirecaoMensagem.SAIDA.value,
-            telefone=self.telefone.lstrip("+"),
-            texto=self.texto,
-            provider_message_id=provider_message_id,
-            id_agendamento=id_agendamento,
-        )
-
-
 def _processar_com_seguranca(
     job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
 ) -> None:
@@ -786,7 +566,7 @@ def _registrar_resultado(
     resultado: ResultadoEnvio,
     resumo: ResumoDespacho,
     latencia_ms: float,
-    saida: _Saida | None = None,
+    saida: envio_.Saida | None = None,
 ) -> None:
     cfg = configuracoes()
     momento = agora()
@@ -979,7 +759,7 @@ def _reconciliar(
 ) -> str:
     from whatsapp_app.providers.base import Confirmacao
 
-    contexto = _carregar_contexto(job)
+    contexto = envio_.carregar_contexto(id_agendamento=job.id, id_empresa=job.id_empresa)
     try:
         confirmacao = fabrica(contexto.instancia).confirmar_envio(
             numero_e164=contexto.telefone,
@@ -993,7 +773,9 @@ def _reconciliar(
         estado, confirmacao = Confirmacao.DESCONHECIDO, None
     if estado == Confirmacao.ENVIADO:
         id_mensagem = confirmacao.provider_message_id if confirmacao else None
-        saida = _Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, contexto.texto)
+        saida = envio_.Saida(
+            contexto.instancia.id, contexto.id_lead, contexto.telefone, contexto.texto
+        )
         _finalizar(
             job.id,
             reaper_id,
@@ -1033,95 +815,3 @@ def _reconciliar(
         },
     )
     return desfecho
-
-
-# =============================================================================================
-# Operator actions (API and UI): each writes an audit row.
-# =============================================================================================
-
-ACOES_OPERADOR: dict[str, tuple[tuple[str, ...], str]] = {
-    # action: (statuses it applies to, resulting status)
-    "reenviar": (
-        (StatusAgendamento.ERRO.value, StatusAgendamento.INCERTO.value),
-        StatusAgendamento.PENDENTE.value,
-    ),
-    "marcar_enviado": ((StatusAgendamento.INCERTO.value,), StatusAgendamento.ENVIADO.value),
-    "cancelar": ((StatusAgendamento.PENDENTE.value,), StatusAgendamento.CANCELADO.value),
-}
-MOTIVO_OPERADOR = "cancelado_pelo_operador"
-
-
-def acao_do_operador(
-    *, sessao: Session, id_empresa: str, id_usuario: str, id_agendamento: str, acao: str
-) -> WhatsappAutomacaoAgendamento:
-    from whatsapp_app.models import AuditoriaAgendamento
-    from whatsapp_app.validacoes import Conflito, NaoEncontrado
-
-    origens, destino = ACOES_OPERADOR[acao]
-    job = sessao.exec(
-        select(WhatsappAutomacaoAgendamento).where(
-            WhatsappAutomacaoAgendamento.id == id_agendamento,
-            WhatsappAutomacaoAgendamento.id_empresa == id_empresa,
-        )
-    ).first()
-    if job is None:
-        raise NaoEncontrado("Agendamento não encontrado.")
-    anterior = job.status
-    momento = agora()
-    valores: dict[str, Any] = {"status": destino, "atualizado_em": momento}
-    if acao == "reenviar":
-        valores.update(
-            status_entrega=None,
-            status_entrega_em=None,
-            erro_entrega=None,
-            agendado_para=momento,
-            tentativas=0,
-            claimed_by=None,
-            claimed_at=None,
-            envio_iniciado_em=None,
-        )
-    elif acao == "marcar_enviado":
-        valores.update(enviado_em=momento)
-    else:
-        valores.update(motivo_cancelamento=MOTIVO_OPERADOR)
-    alterado = sessao.execute(
-        sa.update(_agendamento)
-        .where(_agendamento.c.id == job.id, _agendamento.c.status.in_(origens))
-        .values(**valores)
-    ).rowcount  # type: ignore[attr-defined]
-    if not alterado:
-        raise Conflito(
-            f"Não é possível {acao.replace('_', ' ')} um agendamento {anterior}.",
-            codigo="status_incompativel",
-        )
-    if acao == "marcar_enviado":
-        registrar_saida_do_job(
-            sessao,
-            id_empresa=id_empresa,
-            id_agendamento=job.id,
-            provider_message_id=job.provider_message_id,
-        )
-    sessao.add(
-        AuditoriaAgendamento(
-            id_empresa=id_empresa,
-            id_agendamento=job.id,
-            id_usuario=id_usuario,
-            acao=acao,
-            status_anterior=anterior,
-            status_novo=destino,
-            criado_em=momento,
-        )
-    )
-    sessao.flush()
-    sessao.refresh(job)
-    _log.info(
-        "ação do operador",
-        extra={
-            "id_agendamento": job.id,
-            "acao": acao,
-            "id_usuario": id_usuario,
-            "de": anterior,
-            "para": destino,
-        },
-    )
-    return job

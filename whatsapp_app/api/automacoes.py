@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from whatsapp_app import cadastro_automacoes as cadastro
 from whatsapp_app import db
 from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.operacao import ACOES_OPERADOR, acao_do_operador
 from whatsapp_app.validacoes import AutomacaoAtualizacao, AutomacaoEntrada, NaoEncontrado
-from whatsapp_app.whatsapp_automations import ACOES_OPERADOR, acao_do_operador
 
 router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
 
