@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
 from whatsapp_app.logs import logger
 from whatsapp_app.providers.base import (
+    TEXTO_MIDIA,
     Confirmacao,
     Desfecho,
     EstadoConexao,
     EventoWebhook,
+    MensagemRecebida,
     ResultadoConfirmacao,
     ResultadoEnvio,
     StatusConexao,
@@ -43,7 +46,7 @@ GRAPH_BASE_URL_PADRAO = "https://graph.facebook.com"
 GRAPH_VERSION_PADRAO = "v21.0"
 CABECALHO_ASSINATURA = "X-Hub-Signature-256"
 
-ERRO_JANELA_24H = "Fora da janela de 24h: use um template."
+ERRO_JANELA_24H = "Fora da janela de 24 h: escolha um modelo aprovado para esta etapa"
 ERRO_TOKEN = "Token de acesso do Cloud API inválido ou expirado."
 ERRO_NAO_ENTREGAVEL = (
     "Mensagem não entregável: o número pode não ter WhatsApp ou não aceitou os termos atuais."
@@ -53,6 +56,10 @@ ERRO_NAO_ENTREGAVEL = (
 CODIGOS_RETENTAVEIS: dict[int, str] = {
     130429: "Limite de vazão do Cloud API atingido; tente mais tarde.",
     131056: "Muitas mensagens para este número em pouco tempo; tente mais tarde.",
+    # "Spam rate limit hit": too many of this number's messages were blocked or reported, so
+    # Meta throttles it for a while; nothing was sent.
+    131048: "Limite de envio por spam atingido (mensagens bloqueadas ou denunciadas); "
+    "tente mais tarde.",
     80007: "Limite de chamadas da conta WhatsApp Business atingido; tente mais tarde.",
     4: "Limite de chamadas do aplicativo atingido; tente mais tarde.",
     2: "Serviço do Cloud API temporariamente indisponível.",
@@ -65,6 +72,16 @@ CODIGOS_PERMANENTES: dict[int, str] = {
     190: ERRO_TOKEN,
     131026: ERRO_NAO_ENTREGAVEL,
 }
+
+# Message templates (Graph ``GET /{version}/{waba_id}/message_templates``).
+CAMPOS_MODELO = "name,language,status,category,components"
+MAX_PAGINAS_MODELOS = 10
+ERRO_WABA = "Conta do WhatsApp Business (WABA) não encontrada ou sem acesso por este token."
+ERRO_PERMISSAO_MODELOS = (
+    "O token não tem permissão para ler os modelos (whatsapp_business_management)."
+)
+# ``{{1}}`` (positional) and ``{{nome}}`` (named parameter format) placeholders.
+_VARIAVEL = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 _STATUS_MENSAGEM = {
     "sent": "enviado",
@@ -97,60 +114,227 @@ def responder_verificacao(
     return challenge
 
 
+def _texto(valor: Any) -> str | None:
+    """A non-empty string, or None for anything else (numbers, lists, blanks)."""
+    return valor if isinstance(valor, str) and valor.strip() else None
+
+
+def _mapa(valor: Any) -> Mapping[str, Any]:
+    return valor if isinstance(valor, Mapping) else {}
+
+
+def _lista(valor: Any) -> list[Any]:
+    return valor if isinstance(valor, list) else []
+
+
+def _erros(valor: Any) -> list[dict[str, Any]]:
+    """Meta's error objects (``code``, ``title``, ``message``, ``error_data.details``), copied;
+    anything that is not an object is dropped."""
+    return [dict(e) for e in _lista(valor) if isinstance(e, Mapping)]
+
+
+def _instante(valor: Any) -> datetime | None:
+    """Meta's ``timestamp``: Unix seconds as a string (an int is tolerated)."""
+    if isinstance(valor, bool):
+        return None
+    if isinstance(valor, str) and valor.strip().isdigit():
+        valor = int(valor.strip())
+    if not isinstance(valor, int) or valor <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(valor, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# Inbound types that are not the contact writing to us: a number change or identity notice,
+# and the "user opened the chat" welcome request.
+_TIPOS_SISTEMA = {"system", "request_welcome"}
+# Inbound types Meta cannot render; the contact did write, so it still counts as a reply.
+_TIPOS_NAO_SUPORTADOS = {"unsupported", "unknown"}
+
+
+def _texto_mensagem(tipo: str | None, mensagem: Mapping[str, Any]) -> str:
+    """The words of an inbound message: text body, quick-reply button label, interactive reply
+    title or media caption; TEXTO_MIDIA when there are none."""
+    if tipo == "text":
+        return _texto(_mapa(mensagem.get("text")).get("body")) or TEXTO_MIDIA
+    if tipo == "button":
+        return _texto(_mapa(mensagem.get("button")).get("text")) or TEXTO_MIDIA
+    if tipo == "interactive":
+        interativo = _mapa(mensagem.get("interactive"))
+        for chave in ("button_reply", "list_reply"):
+            titulo = _texto(_mapa(interativo.get(chave)).get("title"))
+            if titulo:
+                return titulo
+        return TEXTO_MIDIA
+    if tipo in ("image", "video", "document"):
+        return _texto(_mapa(mensagem.get(tipo)).get("caption")) or TEXTO_MIDIA
+    return TEXTO_MIDIA
+
+
+def _evento_mensagem(
+    mensagem: Mapping[str, Any], nomes: Mapping[str, str], phone_number_id: str | None
+) -> EventoWebhook:
+    """One ``value.messages[]`` item → ``mensagem_recebida``, or ``ignorado`` with a reason."""
+    base: dict[str, Any] = {"phone_number_id": phone_number_id}
+    id_mensagem = _texto(mensagem.get("id"))
+    tipo = mensagem.get("type") if isinstance(mensagem.get("type"), str) else None
+    de = _texto(mensagem.get("from"))
+    telefone = digitos(de) if de else ""
+    if id_mensagem is None:
+        return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "formato_invalido"})
+    if _texto(mensagem.get("group_id")):
+        return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "grupo"})
+    if tipo in _TIPOS_SISTEMA:
+        return EventoWebhook(
+            tipo="ignorado",
+            dados={
+                **base,
+                "motivo": "sistema",
+                "tipo_sistema": _texto(_mapa(mensagem.get("system")).get("type")),
+            },
+        )
+    if not 8 <= len(telefone) <= 15:
+        # Usernames (2026) may withhold the number, leaving only a business-scoped user id:
+        # such a contact cannot be matched to a lead by phone.
+        return EventoWebhook(
+            tipo="ignorado",
+            dados={
+                **base,
+                "motivo": "sem_numero",
+                "user_id": _texto(mensagem.get("from_user_id")),
+            },
+        )
+    id_resposta = _texto(_mapa(mensagem.get("context")).get("id"))
+    if tipo == "reaction":
+        # A reaction answers the message it points at; an empty emoji removes a reaction.
+        reacao = _mapa(mensagem.get("reaction"))
+        emoji = _texto(reacao.get("emoji"))
+        if emoji is None:
+            return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "reacao_removida"})
+        texto, id_resposta = emoji, _texto(reacao.get("message_id")) or id_resposta
+    else:
+        texto = _texto_mensagem(tipo, mensagem)
+    return EventoWebhook(
+        tipo="mensagem_recebida",
+        provider_message_id=id_mensagem,
+        mensagem=MensagemRecebida(
+            provider_message_id=id_mensagem,
+            telefone=telefone,
+            texto=texto,
+            recebida_em=_instante(mensagem.get("timestamp")),
+            id_resposta_a=id_resposta,
+            nome_contato=nomes.get(de or ""),
+        ),
+        dados={**base, "tipo": tipo},
+    )
+
+
+def _evento_status(status: Mapping[str, Any], phone_number_id: str | None) -> EventoWebhook | None:
+    bruto = status.get("status")
+    traduzido = _STATUS_MENSAGEM.get(bruto) if isinstance(bruto, str) else None
+    id_mensagem = _texto(status.get("id"))
+    if traduzido is None or id_mensagem is None:
+        return None
+    return EventoWebhook(
+        tipo="status_mensagem",
+        provider_message_id=id_mensagem,
+        # Only a string is our job id: a number or object there was not put by us.
+        id_agendamento=_texto(status.get("biz_opaque_callback_data")),
+        status_mensagem=traduzido,
+        dados={
+            "phone_number_id": phone_number_id,
+            "recipient_id": _texto(status.get("recipient_id")),
+            "timestamp": _texto(status.get("timestamp")),
+            "erros": _erros(status.get("errors")),
+        },
+    )
+
+
 def interpretar_webhook(corpo: Any) -> list[EventoWebhook]:
-    """One Cloud API delivery may batch many statuses: one ``EventoWebhook`` per status
-    (``sent``/``delivered``/``read``/``failed`` → enviado/entregue/lido/falhou, with the echoed
-    ``biz_opaque_callback_data`` as ``id_agendamento``). Inbound messages come back as
-    ``ignorado`` with ``dados["de"]`` (they open the 24-hour window)."""
+    """Every event of one Cloud API delivery, in order, for all ``entry[].changes[]`` whose
+    ``field`` is "messages".
+
+    Shapes: Meta's "messages webhook reference" (developers.facebook.com/documentation/
+    business-messaging/whatsapp/webhooks/reference/messages, and its pages for text, button,
+    unsupported, errors and group messages) and "Business-scoped user IDs" (usernames).
+
+    - ``value.statuses[]`` → ``status_mensagem`` (sent/delivered/read/failed →
+      enviado/entregue/lido/falhou; ``id_agendamento`` = the echoed
+      ``biz_opaque_callback_data`` when it is a string; ``dados["erros"]`` the status errors);
+    - ``value.messages[]`` → ``mensagem_recebida`` with ``mensagem`` (sender ``from``, text,
+      ``timestamp``, ``context.id``, the profile name from ``value.contacts[]``), and
+      ``dados={"phone_number_id", "tipo"}``. ``system``/``request_welcome`` items, group
+      messages, removed reactions and items without a phone number → ``ignorado`` with
+      ``dados["motivo"]``. ``unsupported`` items are still a reply ("[mídia]"): the contact
+      wrote, Meta just cannot show what;
+    - ``value.errors[]`` and a message's own ``errors[]`` → ``erro_provedor`` with
+      ``dados={"phone_number_id", "erros": [...], "origem": "valor"|"mensagem"}`` (and the
+      message id for the latter), for the caller to log and count.
+
+    Wrong types anywhere (a number for a string, a list for an object) skip that piece; this
+    never raises.
+    """
     eventos: list[EventoWebhook] = []
     if not isinstance(corpo, Mapping):
         return eventos
-    for entrada in corpo.get("entry") or []:
-        if not isinstance(entrada, Mapping):
-            continue
-        for mudanca in entrada.get("changes") or []:
-            if not isinstance(mudanca, Mapping) or mudanca.get("field") != "messages":
-                continue
+    for entrada in _lista(corpo.get("entry")):
+        for mudanca in _lista(_mapa(entrada).get("changes")):
+            mudanca = _mapa(mudanca)
             valor = mudanca.get("value")
-            if not isinstance(valor, Mapping):
+            if mudanca.get("field") != "messages" or not isinstance(valor, Mapping):
                 continue
-            metadados = valor.get("metadata")
-            phone_number_id = (
-                metadados.get("phone_number_id") if isinstance(metadados, Mapping) else None
-            )
-            for status in valor.get("statuses") or []:
-                if not isinstance(status, Mapping):
-                    continue
-                traduzido = _STATUS_MENSAGEM.get(str(status.get("status")))
-                if traduzido is None:
-                    continue
-                erros = status.get("errors") if isinstance(status.get("errors"), list) else []
-                eventos.append(
-                    EventoWebhook(
-                        tipo="status_mensagem",
-                        provider_message_id=status.get("id"),
-                        id_agendamento=status.get("biz_opaque_callback_data") or None,
-                        status_mensagem=traduzido,
-                        dados={
-                            "phone_number_id": phone_number_id,
-                            "recipient_id": status.get("recipient_id"),
-                            "timestamp": status.get("timestamp"),
-                            "erros": erros,
-                        },
-                    )
-                )
-            for mensagem in valor.get("messages") or []:
-                if isinstance(mensagem, Mapping):
+            phone_number_id = _texto(_mapa(valor.get("metadata")).get("phone_number_id"))
+            for status in _lista(valor.get("statuses")):
+                if isinstance(status, Mapping):
+                    evento = _evento_status(status, phone_number_id)
+                    if evento is not None:
+                        eventos.append(evento)
+            nomes: dict[str, str] = {}
+            for contato in _lista(valor.get("contacts")):
+                wa_id = _texto(_mapa(contato).get("wa_id"))
+                nome = _texto(_mapa(_mapa(contato).get("profile")).get("name"))
+                if wa_id and nome:
+                    nomes[wa_id] = nome.strip()
+            for mensagem in _lista(valor.get("messages")):
+                if not isinstance(mensagem, Mapping):
                     eventos.append(
                         EventoWebhook(
                             tipo="ignorado",
                             dados={
                                 "phone_number_id": phone_number_id,
-                                "de": mensagem.get("from"),
-                                "timestamp": mensagem.get("timestamp"),
+                                "motivo": "formato_invalido",
                             },
                         )
                     )
+                    continue
+                eventos.append(_evento_mensagem(mensagem, nomes, phone_number_id))
+                erros_mensagem = _erros(mensagem.get("errors"))
+                if erros_mensagem:
+                    eventos.append(
+                        EventoWebhook(
+                            tipo="erro_provedor",
+                            provider_message_id=_texto(mensagem.get("id")),
+                            dados={
+                                "phone_number_id": phone_number_id,
+                                "erros": erros_mensagem,
+                                "origem": "mensagem",
+                            },
+                        )
+                    )
+            erros_valor = _erros(valor.get("errors"))
+            if erros_valor:
+                eventos.append(
+                    EventoWebhook(
+                        tipo="erro_provedor",
+                        dados={
+                            "phone_number_id": phone_number_id,
+                            "erros": erros_valor,
+                            "origem": "valor",
+                        },
+                    )
+                )
     return eventos
 
 
@@ -167,6 +351,38 @@ def _erro_graph(corpo: Any) -> tuple[int | None, str]:
     if isinstance(dados, Mapping) and dados.get("details"):
         mensagem = f"{mensagem} ({dados['details']})" if mensagem else str(dados["details"])
     return codigo, mensagem
+
+
+def _modelo(item: Any) -> dict[str, Any] | None:
+    """One ``message_templates`` item in our shape; None unless it is an APPROVED template."""
+    if not isinstance(item, Mapping) or item.get("status") != "APPROVED":
+        return None
+    nome, idioma = _texto(item.get("name")), _texto(item.get("language"))
+    if nome is None or idioma is None:
+        return None
+    corpo = ""
+    for componente in _lista(item.get("components")):
+        componente = _mapa(componente)
+        tipo = componente.get("type")
+        if isinstance(tipo, str) and tipo.upper() == "BODY":
+            corpo = _texto(componente.get("text")) or ""
+            break
+    return {
+        "nome": nome,
+        "idioma": idioma,
+        "corpo": corpo,
+        "variaveis": len(set(_VARIAVEL.findall(corpo))),
+        "categoria": _texto(item.get("category")),
+    }
+
+
+def _mesma_origem(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc) and a.scheme in ("http", "https")
+
+
+def _params_da_url(url: str) -> dict[str, Any]:
+    return dict(parse_qsl(urlsplit(url).query))
 
 
 class ProvedorCloudApi:
@@ -330,6 +546,105 @@ class ProvedorCloudApi:
 
     def desconectar(self) -> None:
         """Nothing to log out: revoke the token in Meta's Business Manager instead."""
+
+    # -- message templates ----------------------------------------------------------------------
+
+    def listar_modelos(
+        self, waba_id: str, *, limite: int = 100, max_paginas: int = MAX_PAGINAS_MODELOS
+    ) -> list[dict[str, Any]]:
+        """The WABA's APPROVED templates: ``[{"nome", "idioma", "corpo", "variaveis",
+        "categoria"}]``, ``corpo`` being the BODY text and ``variaveis`` how many distinct
+        ``{{n}}`` placeholders it has (the parameters a send must fill).
+
+        Graph ``GET /{version}/{waba_id}/message_templates`` (Meta's "Template management" and
+        "Message Templates API" pages), following ``paging.next`` for at most ``max_paginas``
+        pages. A ``next`` URL on another host than ``graph_base_url`` is never followed (it
+        would receive our token): the ``after`` cursor is used against our own URL instead.
+        Errors raise ``ErroProvedor`` (pt-BR; ``retentavel`` when trying later may help).
+        """
+        waba = (waba_id or "").strip()
+        if not waba:
+            raise ErroProvedor("WABA ID do Cloud API não configurado.")
+        url: str | None = (
+            f"{self.graph_base_url}/{self.graph_version}/{quote(waba, safe='')}/message_templates"
+        )
+        params: dict[str, Any] | None = {
+            "status": "APPROVED",
+            "fields": CAMPOS_MODELO,
+            "limit": max(1, min(int(limite), 1000)),
+        }
+        modelos: list[dict[str, Any]] = []
+        vistas: set[str] = set()
+        paginas = 0
+        while url is not None and paginas < max_paginas:
+            paginas += 1
+            corpo = self._pagina_modelos(url, params)
+            modelos.extend(m for m in map(_modelo, _lista(corpo.get("data"))) if m is not None)
+            url, params = self._proxima_pagina(corpo, url, params, vistas)
+        if url is not None:
+            _log.warning(
+                "cloud_api: modelos truncados no limite de páginas",
+                extra={"waba_id": waba, "paginas": paginas},
+            )
+        _log.info("cloud_api: modelos listados", extra={"waba_id": waba, "total": len(modelos)})
+        return modelos
+
+    def _pagina_modelos(self, url: str, params: dict[str, Any] | None) -> Mapping[str, Any]:
+        try:
+            resposta = self._cliente.get(
+                url, params=params, headers=self._cabecalhos(), timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise ErroProvedor(
+                f"Cloud API inacessível: {type(exc).__name__}", retentavel=True
+            ) from exc
+        corpo = json_ou_vazio(resposta)
+        status = resposta.status_code
+        if 200 <= status < 300:
+            if not isinstance(corpo, Mapping):
+                raise ErroProvedor("Resposta inesperada do Cloud API ao listar modelos.")
+            return corpo
+        codigo, mensagem = _erro_graph(corpo)
+        if codigo == 190 or status == 401:
+            raise ErroProvedor(ERRO_TOKEN, status_http=status)
+        if codigo in CODIGOS_RETENTAVEIS or status == 429 or status >= 500:
+            texto = (
+                CODIGOS_RETENTAVEIS.get(codigo or 0) or f"Cloud API indisponível (HTTP {status})."
+            )
+            raise ErroProvedor(texto, retentavel=True, status_http=status)
+        if codigo == 100 or status == 404:
+            raise ErroProvedor(ERRO_WABA, status_http=status)
+        if codigo in (10, 200) or status == 403:
+            raise ErroProvedor(ERRO_PERMISSAO_MODELOS, status_http=status)
+        sufixo = f" (código {codigo})" if codigo is not None else ""
+        raise ErroProvedor(
+            f"O Cloud API recusou a consulta de modelos: {mensagem or f'HTTP {status}'}{sufixo}",
+            status_http=status,
+        )
+
+    def _proxima_pagina(
+        self,
+        corpo: Mapping[str, Any],
+        url: str,
+        params: dict[str, Any] | None,
+        vistas: set[str],
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """(url, params) of the next page, or (None, None) at the end (or on a loop)."""
+        paginacao = _mapa(corpo.get("paging"))
+        proxima = _texto(paginacao.get("next"))
+        if proxima is None:
+            return None, None
+        if _mesma_origem(proxima, self.graph_base_url):
+            if proxima in vistas:
+                return None, None
+            vistas.add(proxima)
+            return proxima, None
+        depois = _texto(_mapa(paginacao.get("cursors")).get("after"))
+        if depois is None or depois in vistas:
+            return None, None
+        vistas.add(depois)
+        base_url = url.split("?", 1)[0] if params is None else url
+        return base_url, {**(params or _params_da_url(url)), "after": depois}
 
     # -- webhooks and reconciliation ------------------------------------------------------------
 

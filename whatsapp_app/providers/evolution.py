@@ -7,7 +7,8 @@ bytes may have left, a timeout or a dropped connection is DESCONHECIDO: the prov
 delivered the message, and ``confirmar_envio`` (or an operator) settles it.
 
 The small HTTP helpers shared with ``cloud_api`` (``ErroProvedor``, ``desfecho_de_excecao``,
-``segundos_retry_after``, ``digitos``) live here too.
+``segundos_retry_after``, ``digitos``) live here too. Webhook parsing lives in
+``evolution_webhook``; ``interpretar_webhook`` is re-exported here for callers.
 """
 
 from __future__ import annotations
@@ -26,11 +27,18 @@ from whatsapp_app.providers.base import (
     Confirmacao,
     Desfecho,
     EstadoConexao,
-    EventoWebhook,
     ResultadoConfirmacao,
     ResultadoEnvio,
     StatusConexao,
 )
+from whatsapp_app.providers.evolution_webhook import (
+    _STATUS_ESTADO,
+    _sem_prefixo_data,
+)
+from whatsapp_app.providers.evolution_webhook import (
+    interpretar_webhook as interpretar_webhook,  # re-exported: callers import it from here
+)
+from whatsapp_app.validacoes import variantes_telefone
 
 _log = logger("providers.evolution")
 
@@ -41,6 +49,7 @@ EVENTOS_WEBHOOK: tuple[str, ...] = (
     "QRCODE_UPDATED",
     "MESSAGES_UPDATE",
     "SEND_MESSAGE",
+    "MESSAGES_UPSERT",  # inbound replies (contract §7): lead_respondeu, opt-out
 )
 
 ERRO_NUMERO_INEXISTENTE = "Número não está no WhatsApp."
@@ -184,31 +193,6 @@ def resultado_status_http(resposta: httpx.Response, mensagem: str) -> ResultadoE
 
 # --- Evolution specifics -----------------------------------------------------------------------
 
-_STATUS_ESTADO = {
-    "open": StatusConexao.CONECTADO,
-    "connecting": StatusConexao.CONECTANDO,
-    "close": StatusConexao.DESCONECTADO,
-    "closed": StatusConexao.DESCONECTADO,
-    "refused": StatusConexao.DESCONECTADO,
-}
-
-_STATUS_MENSAGEM = {
-    "PENDING": "enviado",
-    "SERVER_ACK": "enviado",
-    "DELIVERY_ACK": "entregue",
-    "READ": "lido",
-    "PLAYED": "lido",
-    "ERROR": "falhou",
-}
-
-_PREFIXO_DATA_URL = re.compile(r"^data:[^;,]+;base64,")
-
-
-def _sem_prefixo_data(base64: str | None) -> str | None:
-    if not base64:
-        return None
-    return _PREFIXO_DATA_URL.sub("", base64)
-
 
 def _mensagem_erro(corpo: Any) -> str:
     """The human text inside Evolution's error envelope ``{"response": {"message": ...}}``."""
@@ -270,15 +254,7 @@ def _estado_de_corpo(corpo: Any) -> EstadoConexao:
 def jids_candidatos(numero: str) -> list[str]:
     """The JIDs WhatsApp may have stored for a number: Brazilian mobiles exist with and without
     the ninth digit (Evolution normalises some of them), so both forms are tried."""
-    numero = digitos(numero)
-    candidatos = [numero]
-    if numero.startswith("55"):
-        local = numero[4:]
-        if len(numero) == 13 and local.startswith("9"):
-            candidatos.append(numero[:4] + local[1:])
-        elif len(numero) == 12 and local[:1] in {"6", "7", "8", "9"}:
-            candidatos.append(numero[:4] + "9" + local)
-    return [f"{n}@s.whatsapp.net" for n in candidatos]
+    return [f"{forma.lstrip('+')}@s.whatsapp.net" for forma in variantes_telefone(numero)]
 
 
 def _texto_registro(registro: Mapping[str, Any]) -> str | None:
@@ -306,71 +282,6 @@ def _registros(corpo: Any) -> tuple[list[Any], int]:
             paginas = mensagens.get("pages")
             return mensagens["records"], int(paginas) if isinstance(paginas, int) else 1
     raise ValueError("resposta de findMessages sem registros")
-
-
-def interpretar_webhook(corpo: Any) -> EventoWebhook:
-    """Normalise one Evolution webhook delivery (contract §5) into an ``EventoWebhook``.
-
-    ``connection.update`` → conexao; ``qrcode.updated`` → qr (``dados["qr_base64"]``);
-    ``messages.update`` → status_mensagem (SERVER_ACK enviado, DELIVERY_ACK entregue,
-    READ/PLAYED lido, ERROR falhou); ``send.message`` → status_mensagem enviado; anything else
-    → ignorado. Evolution does not echo our job id, so ``id_agendamento`` stays None.
-    """
-    if not isinstance(corpo, Mapping):
-        return EventoWebhook(tipo="ignorado")
-    evento = str(corpo.get("event") or "").lower().replace("_", ".")
-    dados: Any = corpo.get("data")
-    if isinstance(dados, list):
-        dados = dados[0] if dados else {}
-    if not isinstance(dados, Mapping):
-        dados = {}
-    base = {"instance": corpo.get("instance"), "event": evento}
-
-    if evento == "connection.update":
-        estado = dados.get("state")
-        status = _STATUS_ESTADO.get(estado) if isinstance(estado, str) else None
-        if status is None:
-            return EventoWebhook(tipo="ignorado", dados=base)
-        return EventoWebhook(
-            tipo="conexao",
-            status_conexao=status,
-            dados={**base, "state": estado, "status_reason": dados.get("statusReason")},
-        )
-    if evento == "qrcode.updated":
-        qr = dados.get("qrcode") if isinstance(dados.get("qrcode"), Mapping) else dados
-        return EventoWebhook(
-            tipo="qr",
-            status_conexao=StatusConexao.CONECTANDO,
-            dados={
-                **base,
-                "qr_base64": _sem_prefixo_data(qr.get("base64")),
-                "pairing_code": qr.get("pairingCode"),
-            },
-        )
-    if evento == "messages.update":
-        chave = dados.get("key") if isinstance(dados.get("key"), Mapping) else {}
-        id_mensagem = dados.get("keyId") or chave.get("id")
-        status_bruto = str(dados.get("status") or "").upper()
-        status_mensagem = _STATUS_MENSAGEM.get(status_bruto)
-        if not id_mensagem or status_mensagem is None:
-            return EventoWebhook(tipo="ignorado", dados=base)
-        return EventoWebhook(
-            tipo="status_mensagem",
-            provider_message_id=str(id_mensagem),
-            status_mensagem=status_mensagem,
-            dados={**base, "status": status_bruto, "remote_jid": dados.get("remoteJid")},
-        )
-    if evento == "send.message":
-        chave = dados.get("key") if isinstance(dados.get("key"), Mapping) else {}
-        if not chave.get("id"):
-            return EventoWebhook(tipo="ignorado", dados=base)
-        return EventoWebhook(
-            tipo="status_mensagem",
-            provider_message_id=str(chave["id"]),
-            status_mensagem="enviado",
-            dados={**base, "remote_jid": chave.get("remoteJid")},
-        )
-    return EventoWebhook(tipo="ignorado", dados=base)
 
 
 class ProvedorEvolution:
