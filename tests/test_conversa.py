@@ -467,3 +467,60 @@ def test_conversa_paginada_sem_buraco_nem_repeticao(cliente, cenario) -> None:
         f"/api/leads/{lead1}/mensagens", headers=login(cliente, outra.usuarios["vendedor"])
     )
     assert alheio.status_code == 404
+
+
+# --- automation options ------------------------------------------------------------------------
+
+
+def test_automacao_guarda_parar_ao_responder_e_modelo_da_etapa(cliente) -> None:
+    empresa = criar_empresa()
+    id_instancia = instancia(empresa)
+    gestor = login(cliente, empresa.usuarios["gestor"])
+    modelo = {
+        "nome": "retomada_contato",
+        "idioma": "pt_BR",
+        "variaveis": ["{{primeiro_nome}}"],
+        "corpo": "Olá {{1}}!",
+    }
+    corpo = {
+        "nome": "Retomada",
+        "id_estagio_trigger": empresa.estagios[1],
+        "id_whatsapp_instancia": id_instancia,
+        "etapas": [{"ordem": 1, "atraso_minutos": 0, "mensagem": "Oi {{nome}}", "modelo": modelo}],
+    }
+    criada = cliente.post("/api/whatsapp/automations", json=corpo, headers=gestor)
+    assert criada.status_code == 201, criada.text
+    assert criada.json()["parar_ao_responder"] is True  # the default
+    assert criada.json()["etapas"][0]["modelo"] == modelo
+
+    editada = cliente.patch(
+        f"/api/whatsapp/automations/{criada.json()['id']}",
+        json={"parar_ao_responder": False},
+        headers=gestor,
+    )
+    assert editada.status_code == 200, editada.text
+    assert editada.json()["parar_ao_responder"] is False
+
+
+@pytest.mark.parametrize(
+    ("modelo", "campo"),
+    [
+        ({"nome": "Com Espaço", "variaveis": []}, "etapas.0.modelo.nome"),
+        ({"nome": "ok", "idioma": "portugues", "variaveis": []}, "etapas.0.modelo.idioma"),
+        ({"nome": "ok", "variaveis": ["{{telefone}}"]}, "etapas.0.modelo.variaveis"),
+        ({"nome": "ok", "variaveis": ["x"] * 21}, "etapas.0.modelo.variaveis"),
+        ({"variaveis": []}, "etapas.0.modelo.nome"),
+    ],
+)
+def test_modelo_invalido_e_422_com_o_campo(cliente, modelo, campo) -> None:
+    empresa = criar_empresa()
+    gestor = login(cliente, empresa.usuarios["gestor"])
+    corpo = {
+        "nome": "Retomada",
+        "id_estagio_trigger": empresa.estagios[1],
+        "id_whatsapp_instancia": instancia(empresa),
+        "etapas": [{"ordem": 1, "atraso_minutos": 0, "mensagem": "Oi", "modelo": modelo}],
+    }
+    resposta = cliente.post("/api/whatsapp/automations", json=corpo, headers=gestor)
+    assert resposta.status_code == 422, resposta.text
+    assert campo in resposta.json()["erro"]["campos"], resposta.json()
