@@ -45,7 +45,15 @@ from tests.caos_apoio import (
 
 ROTA_MANUAL = "/api/whatsapp/automations/follow-up/dispatch"
 ROTA_INTERNA = "/api/internal/whatsapp/follow-up/dispatch"
-CHAVES_RESUMO = {"claimed", "sent", "failed", "retried", "uncertain", "skipped_already_claimed"}
+CHAVES_RESUMO = {
+    "claimed",
+    "sent",
+    "failed",
+    "retried",
+    "uncertain",
+    "skipped_already_claimed",
+    "cancelled",
+}
 N_WORKERS = 8
 N_INSTANCIAS = 4  # 4 x 80 msg/s: the per-instance rate limit is capped at 80 by the settings
 SEMENTE = 20240611
@@ -189,6 +197,10 @@ CAOS = {
     "despacho_backoff_base_s": 0.2,
     "despacho_backoff_max_s": 1.0,
     "despacho_max_tentativas": 6,
+    # Workers run the reaper too (every second), and take back a silent sibling's claims.
+    "batimento_intervalo_s": 1.0,
+    "batimento_prazo_s": 3.0,
+    "reaper_intervalo_s": 1.0,
 }
 FALHAS = {
     "semente": SEMENTE,

@@ -1,50 +1,57 @@
-"""The in-process scheduler: APScheduler calls the dispatcher every few seconds.
+"""The periodic work of a dispatching process, composed in one place.
 
-Started by the Reflex backend through ``app.register_lifespan_task`` (a mounted FastAPI app's
-own lifespan is never run by Reflex) and by ``python -m whatsapp_app.worker``. Every backend
-worker may run one: the dispatcher's atomic claims make that safe.
+``criar_agendador`` is used by the Reflex backend (``app.register_lifespan_task`` →
+``ciclo_de_vida``; a mounted FastAPI app's own lifespan is never run by Reflex) and by the
+standalone ``python -m whatsapp_app.worker``: both run the same jobs — dispatch rounds, the
+reaper (claims of a dispatcher that died) and the connectivity poller. Any number of processes
+may run them: claims are atomic and the reaper only takes back silent owners' claims.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from whatsapp_app import metricas
+from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import atualizar_conectividade
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
-from whatsapp_app.whatsapp_automations import (
-    identificador_worker,
-    processar_agendamentos_follow_up_whatsapp,
-    recuperar_reivindicacoes_vencidas,
-)
+from whatsapp_app.tempo import agora
 
 _log = logger("agendador")
 ID_TAREFA_DESPACHO = "despacho_follow_up"
 ID_TAREFA_REAPER = "reaper"
 ID_TAREFA_CONECTIVIDADE = "conectividade"
-INTERVALO_REAPER_S = 30.0  # seconds between stale-claim sweeps
 estado = {"rodadas": 0}  # how many rounds ran in this process (health and tests)
 
 
-def _rodada() -> None:
-    try:
-        resumo = processar_agendamentos_follow_up_whatsapp(worker_id=identificador_worker())
-    except Exception:
-        _log.exception("rodada do despacho falhou")
-        return
-    estado["rodadas"] += 1
-    metricas.agendador_rodadas.inc()
-    if resumo["claimed"]:
-        _log.info("rodada do despacho", extra=resumo)
+def _rodada(parar: threading.Event | None = None) -> None:
+    """Dispatch until a round claims less than a full batch (a backlog drains back to back,
+    an idle queue costs one query per tick)."""
+    cfg = configuracoes()
+    while True:
+        try:
+            resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
+                worker_id=automacoes.identificador_worker()
+            )
+        except Exception:
+            _log.exception("rodada do despacho falhou")
+            return
+        estado["rodadas"] += 1
+        metricas.agendador_rodadas.inc()
+        if resumo["claimed"]:
+            _log.info("rodada do despacho", extra=resumo)
+        if resumo["claimed"] < cfg.despacho_lote or (parar is not None and parar.is_set()):
+            return
 
 
 def _varrer() -> None:
     try:
-        recuperados = recuperar_reivindicacoes_vencidas()
+        recuperados = automacoes.recuperar_reivindicacoes_vencidas()
     except Exception:
         _log.exception("varredura do reaper falhou")
         return
@@ -62,34 +69,36 @@ def _verificar_conexoes() -> None:
         _log.info("conectividade", extra=resumo)
 
 
-def criar_agendador() -> BackgroundScheduler:
+def tarefas(parar: threading.Event | None = None) -> list[tuple[str, Callable[[], None], float]]:
+    """(id, function, interval in seconds) of every periodic job a dispatching process runs."""
     cfg = configuracoes()
+    return [
+        (ID_TAREFA_DESPACHO, lambda: _rodada(parar), cfg.agendador_intervalo_s),
+        (ID_TAREFA_REAPER, _varrer, cfg.reaper_intervalo_s),
+        (ID_TAREFA_CONECTIVIDADE, _verificar_conexoes, cfg.conectividade_intervalo_s),
+    ]
+
+
+def criar_agendador(parar: threading.Event | None = None) -> BackgroundScheduler:
     agendador = BackgroundScheduler(timezone="UTC")
-    agendador.add_job(
-        _rodada,
-        "interval",
-        seconds=cfg.agendador_intervalo_s,
-        id=ID_TAREFA_DESPACHO,
-        max_instances=1,
-        coalesce=True,
-    )
-    agendador.add_job(
-        _varrer,
-        "interval",
-        seconds=INTERVALO_REAPER_S,
-        id=ID_TAREFA_REAPER,
-        max_instances=1,
-        coalesce=True,
-    )
-    agendador.add_job(
-        _verificar_conexoes,
-        "interval",
-        seconds=cfg.conectividade_intervalo_s,
-        id=ID_TAREFA_CONECTIVIDADE,
-        max_instances=1,
-        coalesce=True,
-    )
+    for id_tarefa, funcao, intervalo_s in tarefas(parar):
+        agendador.add_job(
+            funcao,
+            "interval",
+            seconds=intervalo_s,
+            id=id_tarefa,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=agora(),  # the first run at start, not one interval later
+        )
     return agendador
+
+
+def parar_agendador(agendador: BackgroundScheduler) -> None:
+    """Stop claiming, give back the claims whose send has not started, let the sends in
+    flight finish and be recorded, then stop."""
+    automacoes.solicitar_parada()
+    agendador.shutdown(wait=True)
 
 
 @asynccontextmanager
@@ -100,11 +109,12 @@ async def ciclo_de_vida() -> AsyncIterator[None]:
         _log.info("agendador desativado (AGENDADOR_ATIVO=false)")
         yield
         return
+    automacoes.retomar()
     agendador = criar_agendador()
     agendador.start()
     _log.info("agendador iniciado", extra={"intervalo_s": configuracoes().agendador_intervalo_s})
     try:
         yield
     finally:
-        agendador.shutdown(wait=True)
+        parar_agendador(agendador)
         _log.info("agendador parado")

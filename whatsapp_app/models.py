@@ -333,6 +333,8 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
     ultimo_erro: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     claimed_by: str | None = Field(default=None, max_length=128)
     claimed_at: datetime | None = _quando(nulo=True)
+    # Refreshed by the claim's owner while it works on it: a stale one means the owner died.
+    batimento_em: datetime | None = _quando(nulo=True)
     envio_iniciado_em: datetime | None = _quando(nulo=True)
     enviado_em: datetime | None = _quando(nulo=True)
     provider_message_id: str | None = Field(default=None, max_length=255)

@@ -291,6 +291,59 @@ def _portao() -> threading.BoundedSemaphore:
         return _portao_envios
 
 
+_parada = threading.Event()
+MARGEM_ENVIO_EM_VOO_S = 5.0  # beyond the provider timeout before a started send is reconciled
+
+
+def solicitar_parada() -> None:
+    """SIGTERM / shutdown: claims whose send has not started are given back at once (the
+    sends in flight finish and are recorded normally)."""
+    _parada.set()
+
+
+def retomar() -> None:
+    """Undo ``solicitar_parada`` (a scheduler started again in the same process)."""
+    _parada.clear()
+
+
+def _bater(worker_id: str) -> int:
+    """Refresh the heartbeat of this round's claims in flight."""
+    t = _agendamento
+    with db.sessao() as sessao:
+        resultado = sessao.execute(
+            sa.update(t)
+            .where(t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_by == worker_id)
+            .values(batimento_em=agora())
+        )
+        return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class _Batimento:
+    """While a round works on its claims, a thread beats for them every BATIMENTO_INTERVALO_S,
+    so the reaper can tell a dead dispatcher (silent) from a slow send (beating)."""
+
+    def __init__(self, worker_id: str) -> None:
+        self._worker_id = worker_id
+        self._fim = threading.Event()
+        self._thread = threading.Thread(target=self._bater, name="batimento", daemon=True)
+
+    def _bater(self) -> None:
+        intervalo = configuracoes().batimento_intervalo_s
+        while not self._fim.wait(intervalo):
+            try:
+                _bater(self._worker_id)
+            except Exception:  # the database may be away for a moment: beat again later
+                _log.warning("batimento falhou", extra={"worker_id": self._worker_id})
+
+    def __enter__(self) -> _Batimento:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._fim.set()
+        self._thread.join()
+
+
 def identificador_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -338,6 +391,7 @@ def _reivindicar(
         "status": StatusAgendamento.PROCESSANDO.value,
         "claimed_by": worker_id,
         "claimed_at": momento,
+        "batimento_em": momento,
         "tentativas": t.c.tentativas + 1,
         "envio_iniciado_em": None,
         "atualizado_em": momento,
@@ -442,6 +496,7 @@ def _liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
         tentativas=job.tentativas - 1,
         claimed_by=None,
         claimed_at=None,
+        batimento_em=None,
     )
 
 
@@ -475,6 +530,9 @@ def _processar(
     job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
 ) -> None:
     cfg = configuracoes()
+    if _parada.is_set():
+        _liberar(job, worker_id, agora())
+        return
     contexto = envio_.carregar_contexto(id_agendamento=job.id, id_empresa=job.id_empresa)
     momento = agora()
     motivo = envio_.motivo_para_nao_enviar(contexto)
@@ -496,9 +554,13 @@ def _processar(
     if espera > ESPERA_MAXIMA_VAGA_S:
         _liberar(job, worker_id, agora() + timedelta(seconds=espera))
         return
-    if espera > 0:
-        time.sleep(espera)
+    if (espera > 0 and _parada.wait(espera)) or _parada.is_set():
+        _liberar(job, worker_id, agora())  # stopping: the slot is lost, the job is not
+        return
     with _portao():  # the send's clock starts once it may really go out
+        if _parada.is_set():
+            _liberar(job, worker_id, agora())
+            return
         if not _finalizar(job.id, worker_id, envio_iniciado_em=agora()):
             return  # the claim was taken back (reaper): someone else owns the job now
         inicio = time.monotonic()
@@ -682,7 +744,10 @@ def processar_agendamentos_follow_up_whatsapp(
         )
     _registrar_claims(jobs, worker_id, resumo)
     if jobs:
-        with ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool:
+        with (
+            _Batimento(worker_id),
+            ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool,
+        ):
             pool.map(lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo), jobs)
     return resumo.publico()
 
@@ -695,41 +760,65 @@ def processar_agendamentos_follow_up_whatsapp(
 def recuperar_reivindicacoes_vencidas(
     *, fabrica_provedor: FabricaProvedor | None = None, prazo_s: float | None = None
 ) -> dict[str, int]:
-    """Recover PROCESSANDO jobs older than the claim deadline (longer than a provider call).
+    """Recover the PROCESSANDO jobs of a dispatcher that died.
 
-    No send started (``envio_iniciado_em`` NULL) → back to PENDENTE. A send started → ask the
-    provider (``confirmar_envio``): confirmed → ENVIADO, confirmed absent → PENDENTE, unknown
-    → INCERTO for an operator. Never resent on a guess.
+    Dead means silent: its claims' heartbeat (``batimento_em``, else ``claimed_at``) is older
+    than BATIMENTO_PRAZO_S, so a SIGKILLed worker's batch is back within about half a minute,
+    while a live dispatcher's slow send (beating) is never taken. ``prazo_s`` (default
+    PRAZO_REIVINDICACAO_S) is the ceiling for any claim, beating or not.
+
+    No send started (``envio_iniciado_em`` NULL) → back to PENDENTE. A send started → once it
+    is older than any provider call can last, ask the provider (``confirmar_envio``):
+    confirmed → ENVIADO, confirmed absent → PENDENTE, unknown → INCERTO for an operator.
+    Never resent on a guess.
     """
     cfg = configuracoes()
     fabrica = fabrica_provedor or _fabrica_padrao
     t = _agendamento
     momento = agora()
     vencido = momento - timedelta(seconds=prazo_s or cfg.prazo_reivindicacao_s)
+    calado = sa.func.coalesce(t.c.batimento_em, t.c.claimed_at) < momento - timedelta(
+        seconds=cfg.batimento_prazo_s
+    )
+    envio_encerrado = t.c.envio_iniciado_em < momento - timedelta(
+        seconds=cfg.provedor_timeout_s + MARGEM_ENVIO_EM_VOO_S
+    )
     reaper_id = f"reaper:{identificador_worker()}"
     resultado = {"pendentes": 0, "enviados": 0, "incertos": 0}
     processando = t.c.status == StatusAgendamento.PROCESSANDO.value
     with db.sessao() as sessao:
-        # Claimed long ago and no send started: the dispatcher died (or is still waiting for a
-        # rate-limit slot; then its own conditional writes fail and it drops the job).
+        # No send started and the owner went silent (or the claim is past the ceiling).
         devolvidos = sessao.execute(
             sa.update(t)
-            .where(processando, t.c.claimed_at < vencido, t.c.envio_iniciado_em.is_(None))
+            .where(
+                processando,
+                t.c.envio_iniciado_em.is_(None),
+                sa.or_(calado, t.c.claimed_at < vencido),
+            )
             .values(
                 status=StatusAgendamento.PENDENTE.value,
                 claimed_by=None,
                 claimed_at=None,
+                batimento_em=None,
                 atualizado_em=momento,
             )
             .returning(t.c.id, t.c.chave_idempotencia)
         ).all()
-        # A send that started longer ago than any provider call can last: take it over so two
-        # reapers never reconcile the same job. The clock is the send's start, not the claim:
-        # a send that began late (rate-limit wait) may still be in flight.
+        # A started send whose owner went silent, once no provider call can still be in flight
+        # (or past the ceiling): take it over (a fresh heartbeat keeps other reapers off it).
         assumidos = sessao.execute(
             sa.update(t)
-            .where(processando, t.c.envio_iniciado_em < vencido)
-            .values(claimed_by=reaper_id, claimed_at=momento, atualizado_em=momento)
+            .where(
+                processando,
+                t.c.envio_iniciado_em.is_not(None),
+                sa.or_(sa.and_(calado, envio_encerrado), t.c.envio_iniciado_em < vencido),
+            )
+            .values(
+                claimed_by=reaper_id,
+                claimed_at=momento,
+                batimento_em=momento,
+                atualizado_em=momento,
+            )
             .returning(
                 t.c.id,
                 t.c.id_empresa,

@@ -1,8 +1,11 @@
 """Standalone dispatch worker: ``python -m whatsapp_app.worker``.
 
-Runs the same loop as the in-process scheduler, for dedicated dispatch machines. On SIGTERM
-or SIGINT it stops claiming, lets the sends in flight finish (their claims are then closed
-normally) and exits 0.
+Runs exactly the periodic jobs of the in-process scheduler (``agendador.criar_agendador``:
+dispatch, reaper, connectivity), for dedicated dispatch machines; the app can then run with
+``AGENDADOR_ATIVO=false``. On SIGTERM or SIGINT it stops claiming, gives back at once the
+claims whose send has not started, lets the sends in flight finish (recorded normally) and
+exits 0. A SIGKILLed worker's claims are taken back by any other process's reaper once its
+heartbeat goes silent (BATIMENTO_PRAZO_S).
 """
 
 from __future__ import annotations
@@ -10,33 +13,24 @@ from __future__ import annotations
 import signal
 import threading
 
-from whatsapp_app import metricas
-from whatsapp_app.config import configuracoes
+from whatsapp_app import agendador
+from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.logs import configurar_logs, logger
-from whatsapp_app.whatsapp_automations import (
-    identificador_worker,
-    processar_agendamentos_follow_up_whatsapp,
-)
 
 _log = logger("worker")
 
 
 def executar(parar: threading.Event) -> int:
-    """Dispatch until ``parar`` is set; returns how many rounds ran."""
-    cfg = configuracoes()
-    worker_id = identificador_worker()
-    rodadas = 0
+    """Run the scheduled jobs until ``parar`` is set; returns how many dispatch rounds ran."""
+    worker_id = automacoes.identificador_worker()
+    automacoes.retomar()
+    rodadas_antes = agendador.estado["rodadas"]
+    tarefas = agendador.criar_agendador(parar)
+    tarefas.start()
     _log.info("worker iniciado", extra={"worker_id": worker_id})
-    while not parar.is_set():
-        try:
-            resumo = processar_agendamentos_follow_up_whatsapp(worker_id=worker_id)
-        except Exception:
-            _log.exception("rodada falhou", extra={"worker_id": worker_id})
-            resumo = {"claimed": 0}
-        rodadas += 1
-        metricas.agendador_rodadas.inc()
-        if resumo["claimed"] == 0:
-            parar.wait(cfg.agendador_intervalo_s)  # idle: wait, but wake at once on SIGTERM
+    parar.wait()
+    agendador.parar_agendador(tarefas)
+    rodadas = agendador.estado["rodadas"] - rodadas_antes
     _log.info("worker encerrado", extra={"worker_id": worker_id, "rodadas": rodadas})
     return rodadas
 
@@ -48,6 +42,7 @@ def main() -> None:
     def _sinal(numero: int, _frame: object) -> None:
         _log.info("sinal recebido: terminando a rodada atual", extra={"sinal": numero})
         parar.set()
+        automacoes.solicitar_parada()
 
     signal.signal(signal.SIGTERM, _sinal)
     signal.signal(signal.SIGINT, _sinal)
