@@ -85,7 +85,7 @@ def test_criar_lead_normaliza_telefone_e_recusa_invalido(cliente):
         "nome": "Deve ter pelo menos 1 caractere(s).",
         "telefone": "Telefone inválido para o país informado.",
     }
-    assert [lead["nome"] for lead in cliente.get("/api/leads", headers=cabecalho).json()] == ["Ana"]
+    assert [lead["nome"] for lead in cliente.get("/api/leads", headers=cabecalho).json()["itens"]] == ["Ana"]
 
 
 def test_busca_e_filtro_de_leads(cliente):
@@ -94,7 +94,7 @@ def test_busca_e_filtro_de_leads(cliente):
     criar_lead(empresa, nome="João Pereira", telefone="+5521987650002", estagio=1)
     cabecalho = login(cliente, empresa.usuarios["vendedor"])
     nomes = lambda **p: sorted(
-        lead["nome"] for lead in cliente.get("/api/leads", params=p, headers=cabecalho).json()
+        lead["nome"] for lead in cliente.get("/api/leads", params=p, headers=cabecalho).json()["itens"]
     )
     assert nomes(q="mari") == ["Mariana Souza"]
     assert nomes(q="21987") == ["João Pereira"]
@@ -150,7 +150,7 @@ def test_automacao_validacao_completa(cliente):
     assert repetida.json()["erro"]["campos"] == {
         "etapas": "Cada etapa precisa de uma ordem diferente."
     }
-    assert cliente.get("/api/whatsapp/automations", headers=gestor).json() == []
+    assert cliente.get("/api/whatsapp/automations", headers=gestor).json()["itens"] == []
 
     ok = cliente.post(
         "/api/whatsapp/automations",
@@ -204,7 +204,7 @@ def test_editar_etapas_preserva_historico_dos_jobs(cliente):
     assert [(e["ordem"], e["atraso_minutos"]) for e in resposta.json()["etapas"]] == [(1, 5)]
     jobs = cliente.get(
         "/api/whatsapp/agendamentos", params={"id_lead": lead}, headers=gestor
-    ).json()
+    ).json()["itens"]
     assert len(jobs) == 2, "jobs of the removed step are kept as history"
     assert sorted((j["status"], j["motivo_cancelamento"]) for j in jobs) == [
         ("CANCELADO", "etapa_removida"),

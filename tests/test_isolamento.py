@@ -57,7 +57,7 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         json={"id_estagio_destino": vitima.estagios[1]},
         headers=dono,
     )
-    jobs_vitima = cliente.get("/api/whatsapp/agendamentos", headers=dono).json()
+    jobs_vitima = cliente.get("/api/whatsapp/agendamentos", headers=dono).json()["itens"]
     invasor = criar_empresa("Invasor", sufixo="b")
     cabecalho = login(cliente, invasor.usuarios["admin"])
     ids = {
@@ -78,7 +78,7 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
 
     # The victim's data is untouched and still visible to its own users.
     assert {
-        j["status"] for j in cliente.get("/api/whatsapp/agendamentos", headers=dono).json()
+        j["status"] for j in cliente.get("/api/whatsapp/agendamentos", headers=dono).json()["itens"]
     } == {"PENDENTE"}
     assert (
         cliente.get(f"/api/leads/{lead_vitima}", headers=dono).json()["id_estagio"]
@@ -101,11 +101,11 @@ def test_listas_so_mostram_a_propria_empresa(cliente):
     criar_lead(a, nome="Lead de A")
     criar_automacao(a)
     cabecalho = login(cliente, b.usuarios["admin"])
-    assert cliente.get("/api/leads", headers=cabecalho).json() == []
-    assert cliente.get("/api/whatsapp/automations", headers=cabecalho).json() == []
-    assert cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json() == []
+    assert cliente.get("/api/leads", headers=cabecalho).json()["itens"] == []
+    assert cliente.get("/api/whatsapp/automations", headers=cabecalho).json()["itens"] == []
+    assert cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json()["itens"] == []
     assert cliente.get("/api/whatsapp/instances", headers=cabecalho).json() == []
-    assert [e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()] == b.estagios
+    assert [e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()["itens"]] == b.estagios
     assert cliente.get("/api/empresa", headers=cabecalho).json()["nome"] == "B"
 
 

@@ -563,7 +563,7 @@ def test_simulador_chama_o_webhook_de_verdade(cliente, sim, ponte) -> None:  # n
     atualizar_conectividade()  # applies statuses that beat the dispatcher's own write
     (linha,) = cliente.get(
         "/api/whatsapp/agendamentos", params={"id_whatsapp_automacao": automacao}, headers=admin
-    ).json()
+    ).json()["itens"]
     final = ler_job(linha["id"])
     assert (final.status, final.status_entrega) == ("ENVIADO", "entregue")
     assert final.provider_message_id == sim.simulador.mensagens()[0]["key_id"]

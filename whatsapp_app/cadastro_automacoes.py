@@ -7,13 +7,17 @@ pending jobs are cancelled; disabling or deleting an automation cancels its pend
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from whatsapp_app import paginacao
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.models import (
     Estagio,
+    Lead,
     StatusAgendamento,
     WhatsappAutomacao,
     WhatsappAutomacaoAgendamento,
@@ -285,3 +289,124 @@ def listar_agendamentos(
         )
     consulta = consulta.order_by(col(WhatsappAutomacaoAgendamento.agendado_para)).limit(limite)
     return list(sessao.exec(consulta).all())
+
+
+ORDENS_AGENDAMENTOS = {"agendado_para": False, "-agendado_para": True}  # value: descending
+
+
+def _consulta_agendamentos(
+    *,
+    id_empresa: str,
+    status: str | None,
+    id_lead: str | None,
+    id_whatsapp_automacao: str | None,
+    id_whatsapp_instancia: str | None,
+    id_estagio_trigger: str | None,
+    q: str | None,
+    de: datetime | None,
+    ate: datetime | None,
+) -> Any:
+    if status is not None and status not in STATUS_VALIDOS:
+        raise ErroValidacao({"status": f"Use um de: {', '.join(sorted(STATUS_VALIDOS))}."})
+    if de is not None and ate is not None and de > ate:
+        raise ErroValidacao({"de": "O início do período deve ser antes do fim."})
+    job = WhatsappAutomacaoAgendamento
+    consulta = select(job).where(job.id_empresa == id_empresa)
+    if status:
+        consulta = consulta.where(job.status == status)
+    if id_lead:
+        consulta = consulta.where(job.id_lead == id_lead)
+    if id_whatsapp_automacao:
+        consulta = consulta.where(job.id_whatsapp_automacao == id_whatsapp_automacao)
+    if id_estagio_trigger:
+        consulta = consulta.where(job.id_estagio_trigger == id_estagio_trigger)
+    if id_whatsapp_instancia:
+        consulta = consulta.where(
+            col(job.id_whatsapp_automacao).in_(
+                select(WhatsappAutomacao.id).where(
+                    WhatsappAutomacao.id_empresa == id_empresa,
+                    WhatsappAutomacao.id_whatsapp_instancia == id_whatsapp_instancia,
+                )
+            )
+        )
+    if q and q.strip():
+        termo = f"%{q.strip().lower()}%"
+        digitos = "".join(ch for ch in q if ch.isdigit())
+        quem = [sa.func.lower(Lead.nome).like(termo)]
+        if digitos:
+            quem.append(col(Lead.telefone).like(f"%{digitos}%"))
+        consulta = consulta.where(
+            col(job.id_lead).in_(
+                select(Lead.id).where(Lead.id_empresa == id_empresa, sa.or_(*quem))
+            )
+        )
+    if de is not None:
+        consulta = consulta.where(col(job.agendado_para) >= de)
+    if ate is not None:
+        consulta = consulta.where(col(job.agendado_para) <= ate)
+    return consulta
+
+
+def pagina_agendamentos(
+    *,
+    sessao: Session,
+    id_empresa: str,
+    status: str | None = None,
+    id_lead: str | None = None,
+    id_whatsapp_automacao: str | None = None,
+    id_whatsapp_instancia: str | None = None,
+    id_estagio_trigger: str | None = None,
+    q: str | None = None,
+    de: datetime | None = None,
+    ate: datetime | None = None,
+    ordem: str = "agendado_para",
+    limite: int = paginacao.LIMITE_PADRAO,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of the company's jobs with the queue's filters (contract §7), by due time."""
+    if ordem not in ORDENS_AGENDAMENTOS:
+        raise ErroValidacao({"ordem": "Use agendado_para ou -agendado_para."})
+    consulta = _consulta_agendamentos(
+        id_empresa=id_empresa,
+        status=status,
+        id_lead=id_lead,
+        id_whatsapp_automacao=id_whatsapp_automacao,
+        id_whatsapp_instancia=id_whatsapp_instancia,
+        id_estagio_trigger=id_estagio_trigger,
+        q=q,
+        de=de,
+        ate=ate,
+    )
+    return paginacao.paginar(
+        sessao,
+        consulta,
+        colunas=[
+            col(WhatsappAutomacaoAgendamento.agendado_para),
+            col(WhatsappAutomacaoAgendamento.id),
+        ],
+        decrescente=ORDENS_AGENDAMENTOS[ordem],
+        limite=limite,
+        cursor=cursor,
+        publico=agendamento_publico,
+    )
+
+
+def pagina_automacoes(
+    *,
+    sessao: Session,
+    id_empresa: str,
+    limite: int = paginacao.LIMITE_PADRAO,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of the company's automations, oldest first."""
+    return paginacao.paginar(
+        sessao,
+        select(WhatsappAutomacao).where(
+            WhatsappAutomacao.id_empresa == id_empresa,
+            col(WhatsappAutomacao.excluida_em).is_(None),
+        ),
+        colunas=[col(WhatsappAutomacao.criado_em), col(WhatsappAutomacao.id)],
+        limite=limite,
+        cursor=cursor,
+        publico=lambda automacao: automacao_publica(sessao, automacao),
+    )

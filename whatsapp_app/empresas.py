@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from whatsapp_app import paginacao
 from whatsapp_app.conversa import palavras_optout
 from whatsapp_app.models import Empresa, Estagio
 from whatsapp_app.tempo import agora
@@ -56,3 +57,17 @@ def listar_estagios(*, sessao: Session, id_empresa: str) -> list[Estagio]:
 
 def estagio_publico(estagio: Estagio) -> dict[str, Any]:
     return {"id": estagio.id, "nome": estagio.nome, "ordem": estagio.ordem, "cor": estagio.cor}
+
+
+def pagina_estagios(
+    *, sessao: Session, id_empresa: str, limite: int, cursor: str | None
+) -> dict[str, Any]:
+    """The company's pipeline stages in order, one page."""
+    return paginacao.paginar(
+        sessao,
+        select(Estagio).where(Estagio.id_empresa == id_empresa),
+        colunas=[col(Estagio.ordem), col(Estagio.id)],
+        limite=limite,
+        cursor=cursor,
+        publico=estagio_publico,
+    )

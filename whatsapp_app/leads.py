@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
+from whatsapp_app import paginacao
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Estagio, Lead, LeadEstagioHistorico, Usuario
@@ -53,9 +54,7 @@ def _estagio_da_empresa(sessao: Session, id_empresa: str, id_estagio: str) -> Es
     return estagio if estagio is not None and estagio.id_empresa == id_empresa else None
 
 
-def listar_leads(
-    *, sessao: Session, id_empresa: str, id_estagio: str | None = None, q: str | None = None
-) -> list[Lead]:
+def _consulta_leads(id_empresa: str, id_estagio: str | None, q: str | None) -> Any:
     consulta = select(Lead).where(Lead.id_empresa == id_empresa)
     if id_estagio:
         consulta = consulta.where(Lead.id_estagio == id_estagio)
@@ -66,8 +65,37 @@ def listar_leads(
         if digitos:
             filtros.append(col(Lead.telefone).like(f"%{digitos}%"))
         consulta = consulta.where(or_(*filtros))
+    return consulta
+
+
+def listar_leads(
+    *, sessao: Session, id_empresa: str, id_estagio: str | None = None, q: str | None = None
+) -> list[Lead]:
+    """The kanban's leads, newest activity first (at most LIMITE_LISTA)."""
+    consulta = _consulta_leads(id_empresa, id_estagio, q)
     consulta = consulta.order_by(col(Lead.atualizado_em).desc()).limit(LIMITE_LISTA)
     return list(sessao.exec(consulta).all())
+
+
+def pagina_leads(
+    *,
+    sessao: Session,
+    id_empresa: str,
+    id_estagio: str | None = None,
+    q: str | None = None,
+    limite: int = paginacao.LIMITE_PADRAO,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of the company's leads, newest activity first (``GET /api/leads``)."""
+    return paginacao.paginar(
+        sessao,
+        _consulta_leads(id_empresa, id_estagio, q),
+        colunas=[col(Lead.atualizado_em), col(Lead.id)],
+        decrescente=True,
+        limite=limite,
+        cursor=cursor,
+        publico=lead_publico,
+    )
 
 
 def obter_lead(*, sessao: Session, id_empresa: str, id_lead: str, travar: bool = False) -> Lead:

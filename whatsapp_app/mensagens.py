@@ -89,32 +89,15 @@ def listar_mensagens(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """The lead's conversation, oldest first, one page (contract §7)."""
-    filtros = [WhatsappMensagem.id_empresa == id_empresa, WhatsappMensagem.id_lead == id_lead]
-    total = sessao.exec(select(sa.func.count()).select_from(WhatsappMensagem).where(*filtros)).one()
-    consulta = select(WhatsappMensagem).where(*filtros)
-    depois = paginacao.decodificar_cursor(cursor, partes=2)
-    if depois is not None:
-        momento = paginacao.instante_do_cursor(depois[0])
-        consulta = consulta.where(
-            sa.or_(
-                col(WhatsappMensagem.momento) > momento,
-                sa.and_(
-                    col(WhatsappMensagem.momento) == momento, col(WhatsappMensagem.id) > depois[1]
-                ),
-            )
-        )
-    linhas = list(
-        sessao.exec(
-            consulta.order_by(col(WhatsappMensagem.momento), col(WhatsappMensagem.id)).limit(
-                limite + 1
-            )
-        ).all()
+    consulta = select(WhatsappMensagem).where(
+        WhatsappMensagem.id_empresa == id_empresa, WhatsappMensagem.id_lead == id_lead
     )
-    return paginacao.pagina(
-        linhas,
+    return paginacao.paginar(
+        sessao,
+        consulta,
+        colunas=[col(WhatsappMensagem.momento), col(WhatsappMensagem.id)],
         limite=limite,
-        total=int(total),
-        chave=lambda m: (m.momento.isoformat(), m.id),
+        cursor=cursor,
         publico=mensagem_publica,
     )
 

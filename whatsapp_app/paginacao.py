@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
 from whatsapp_app.validacoes import ErroValidacao
 
 LIMITE_PADRAO = 50
@@ -74,3 +77,62 @@ def pagina(
         "proximo_cursor": codificar_cursor(chave(itens[-1])) if tem_mais and itens else None,
         "total": total,
     }
+
+
+def _valor_do_cursor(coluna: Any, bruto: str) -> Any:
+    tipo = coluna.type
+    if isinstance(tipo, sa.types.TypeDecorator):
+        tipo = tipo.impl_instance
+    if isinstance(tipo, sa.DateTime):
+        return instante_do_cursor(bruto)
+    if isinstance(tipo, sa.Integer):
+        try:
+            return int(bruto)
+        except ValueError:
+            raise _cursor_invalido() from None
+    return bruto
+
+
+def _depois_de(colunas: Sequence[Any], valores: Sequence[Any], decrescente: bool) -> Any:
+    """Rows strictly after the cursor in (c1, c2, ...) order: the keyset condition."""
+    alternativas = []
+    for i, coluna in enumerate(colunas):
+        iguais = [colunas[j] == valores[j] for j in range(i)]
+        passo = coluna < valores[i] if decrescente else coluna > valores[i]
+        alternativas.append(sa.and_(*iguais, passo))
+    return sa.or_(*alternativas)
+
+
+def _serializar(valor: Any) -> str:
+    return valor.isoformat() if isinstance(valor, datetime) else str(valor)
+
+
+def paginar(
+    sessao: Session,
+    consulta: Any,
+    *,
+    colunas: Sequence[Any],
+    limite: int,
+    cursor: str | None,
+    publico: Callable[[Any], dict[str, Any]],
+    decrescente: bool = False,
+) -> dict[str, Any]:
+    """One page of ``consulta`` (a ``select`` of one model) in ``colunas`` order, which must
+    end in a unique column (the id). ``total`` counts every row the filters match."""
+    total = sessao.exec(
+        select(sa.func.count()).select_from(consulta.order_by(None).subquery())
+    ).one()
+    valores = decodificar_cursor(cursor, partes=len(colunas))
+    if valores is not None:
+        convertidos = [_valor_do_cursor(c, v) for c, v in zip(colunas, valores, strict=True)]
+        consulta = consulta.where(_depois_de(colunas, convertidos, decrescente))
+    ordem = [c.desc() if decrescente else c.asc() for c in colunas]
+    linhas = list(sessao.exec(consulta.order_by(*ordem).limit(limite + 1)).all())
+    nomes = [c.key for c in colunas]
+    return pagina(
+        linhas,
+        limite=limite,
+        total=int(total),
+        chave=lambda linha: [_serializar(getattr(linha, n)) for n in nomes],
+        publico=publico,
+    )

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from whatsapp_app import cadastro_automacoes as cadastro
 from whatsapp_app import db
-from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.api.deps import GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
 from whatsapp_app.operacao import ACOES_OPERADOR, acao_do_operador
-from whatsapp_app.validacoes import AutomacaoAtualizacao, AutomacaoEntrada, NaoEncontrado
+from whatsapp_app.validacoes import (
+    AutomacaoAtualizacao,
+    AutomacaoEntrada,
+    ErroValidacao,
+    NaoEncontrado,
+)
 
 router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
 
 
 @router.get("/automations")
-def listar(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
-    """The company's automations with their steps."""
-    return [
-        cadastro.automacao_publica(sessao, a)
-        for a in cadastro.listar_automacoes(sessao=sessao, id_empresa=usuario.id_empresa)
-    ]
+def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[str, Any]:
+    """The company's automations with their steps (paginated)."""
+    return cadastro.pagina_automacoes(
+        sessao=sessao, id_empresa=usuario.id_empresa, limite=pagina.limite, cursor=pagina.cursor
+    )
 
 
 @router.post("/automations", status_code=201)
@@ -72,19 +77,39 @@ def excluir(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
 def agendamentos(
     sessao: SessaoDep,
     usuario: UsuarioAtual,
+    pagina: PaginaDep,
     status: str | None = Query(default=None, max_length=16),
     id_lead: str | None = Query(default=None, max_length=32),
     id_whatsapp_automacao: str | None = Query(default=None, max_length=32),
-) -> list[dict[str, Any]]:
-    """The company's jobs (filters ``status``, ``id_lead``, ``id_whatsapp_automacao``)."""
-    jobs = cadastro.listar_agendamentos(
+    id_whatsapp_instancia: str | None = Query(default=None, max_length=32),
+    id_estagio_trigger: str | None = Query(default=None, max_length=32),
+    q: str | None = Query(default=None, max_length=100, description="Nome ou telefone do lead."),
+    de: datetime | None = Query(default=None, description="Devidos a partir de (ISO 8601)."),
+    ate: datetime | None = Query(default=None, description="Devidos até (ISO 8601)."),
+    ordem: str = Query(default="agendado_para", max_length=16),
+) -> dict[str, Any]:
+    """The company's jobs, by due time, with the queue's filters (paginated)."""
+    return cadastro.pagina_agendamentos(
         sessao=sessao,
         id_empresa=usuario.id_empresa,
         status=status,
         id_lead=id_lead,
         id_whatsapp_automacao=id_whatsapp_automacao,
+        id_whatsapp_instancia=id_whatsapp_instancia,
+        id_estagio_trigger=id_estagio_trigger,
+        q=q,
+        de=_com_fuso(de, "de"),
+        ate=_com_fuso(ate, "ate"),
+        ordem=ordem,
+        limite=pagina.limite,
+        cursor=pagina.cursor,
     )
-    return [cadastro.agendamento_publico(j) for j in jobs]
+
+
+def _com_fuso(valor: datetime | None, campo: str) -> datetime | None:
+    if valor is not None and valor.tzinfo is None:
+        raise ErroValidacao({campo: "Informe o fuso horário (ex.: 2026-12-01T08:00:00-03:00)."})
+    return valor
 
 
 @router.post("/agendamentos/{id_agendamento}/{acao}")

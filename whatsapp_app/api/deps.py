@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 
-from whatsapp_app import db
+from whatsapp_app import db, paginacao
 from whatsapp_app.auth import NOME_COOKIE, Contexto, exigir_contexto
 from whatsapp_app.models import Perfil
 from whatsapp_app.validacoes import NaoAutenticado
@@ -58,3 +59,26 @@ SessaoDep = Annotated[Session, Depends(_sessao)]
 UsuarioAtual = Annotated[Contexto, Depends(_usuario)]
 AdminAtual = Annotated[Contexto, Depends(exigir_perfil(Perfil.ADMIN))]
 GestorAtual = Annotated[Contexto, Depends(exigir_perfil(Perfil.ADMIN, Perfil.GESTOR))]
+
+
+@dataclass(frozen=True)
+class Paginacao:
+    limite: int
+    cursor: str | None
+
+
+def _paginacao(
+    limite: int = Query(
+        default=paginacao.LIMITE_PADRAO,
+        ge=1,
+        le=paginacao.LIMITE_MAXIMO,
+        description="Itens por página (1 a 200).",
+    ),
+    cursor: str | None = Query(
+        default=None, max_length=512, description="O proximo_cursor da página anterior."
+    ),
+) -> Paginacao:
+    return Paginacao(limite, cursor)
+
+
+PaginaDep = Annotated[Paginacao, Depends(_paginacao)]

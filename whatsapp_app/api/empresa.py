@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from whatsapp_app import db, empresas
-from whatsapp_app.api.deps import AdminAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.api.deps import AdminAtual, PaginaDep, SessaoDep, UsuarioAtual
 from whatsapp_app.validacoes import EmpresaAtualizacao
 
 router = APIRouter(prefix="/api", tags=["empresa"])
@@ -31,9 +31,8 @@ def atualizar(dados: EmpresaAtualizacao, usuario: AdminAtual) -> dict[str, Any]:
 
 
 @router.get("/estagios")
-def listar_estagios(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
-    """The company's pipeline stages in order."""
-    return [
-        empresas.estagio_publico(e)
-        for e in empresas.listar_estagios(sessao=sessao, id_empresa=usuario.id_empresa)
-    ]
+def listar_estagios(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[str, Any]:
+    """The company's pipeline stages in order (paginated)."""
+    return empresas.pagina_estagios(
+        sessao=sessao, id_empresa=usuario.id_empresa, limite=pagina.limite, cursor=pagina.cursor
+    )

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from whatsapp_app import cadastro_automacoes, conversa, db, leads, mensagens, paginacao
-from whatsapp_app.api.deps import GestorAtual, SessaoDep, UsuarioAtual
+from whatsapp_app import cadastro_automacoes, conversa, db, leads, mensagens
+from whatsapp_app.api.deps import GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
 from whatsapp_app.validacoes import LeadEntrada, MoverEntrada
 
 router = APIRouter(prefix="/api/leads", tags=["leads"])
@@ -17,14 +17,19 @@ router = APIRouter(prefix="/api/leads", tags=["leads"])
 def listar(
     sessao: SessaoDep,
     usuario: UsuarioAtual,
+    pagina: PaginaDep,
     id_estagio: str | None = Query(default=None, max_length=32),
     q: str | None = Query(default=None, max_length=100),
-) -> list[dict[str, Any]]:
-    """The company's leads, newest activity first (filters ``id_estagio``, ``q``)."""
-    encontrados = leads.listar_leads(
-        sessao=sessao, id_empresa=usuario.id_empresa, id_estagio=id_estagio, q=q
+) -> dict[str, Any]:
+    """The company's leads, newest activity first (filters ``id_estagio``, ``q``), paginated."""
+    return leads.pagina_leads(
+        sessao=sessao,
+        id_empresa=usuario.id_empresa,
+        id_estagio=id_estagio,
+        q=q,
+        limite=pagina.limite,
+        cursor=pagina.cursor,
     )
-    return [leads.lead_publico(lead) for lead in encontrados]
 
 
 @router.post("", status_code=201)
@@ -64,16 +69,16 @@ def mover(id_lead: str, dados: MoverEntrada, usuario: UsuarioAtual) -> dict[str,
 
 @router.get("/{id_lead}/mensagens")
 def listar_mensagens(
-    id_lead: str,
-    sessao: SessaoDep,
-    usuario: UsuarioAtual,
-    limite: int = Query(default=paginacao.LIMITE_PADRAO, ge=1, le=paginacao.LIMITE_MAXIMO),
-    cursor: str | None = Query(default=None, max_length=512),
+    id_lead: str, sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep
 ) -> dict[str, Any]:
     """The lead's conversation, both directions, oldest first (paginated)."""
     lead = leads.obter_lead(sessao=sessao, id_empresa=usuario.id_empresa, id_lead=id_lead)
     return mensagens.listar_mensagens(
-        sessao, id_empresa=usuario.id_empresa, id_lead=lead.id, limite=limite, cursor=cursor
+        sessao,
+        id_empresa=usuario.id_empresa,
+        id_lead=lead.id,
+        limite=pagina.limite,
+        cursor=pagina.cursor,
     )
 
 
