@@ -264,7 +264,8 @@ def _encerrar(
         processo.wait(timeout=10)
 
 
-SEM_AUTO_CONEXAO = ("--auto-conectar-s", "-1")  # instances stay as they are (sends work anyway)
+# Instances stay as they are, and any instance name is served (seeded rows skip /instance/create).
+SEM_AUTO_CONEXAO = ("--auto-conectar-s", "-1", "--criar-sob-demanda")
 
 
 class Simulador:

@@ -364,7 +364,7 @@ def test_simulador_aguenta_rajada_de_200_conexoes():
     barreira = threading.Barrier(n)
     resultados: Counter[str] = Counter()
     trava = threading.Lock()
-    with iniciar_em_thread() as sim:
+    with iniciar_em_thread(criar_sob_demanda=True) as sim:
 
         def enviar(i: int) -> None:
             corpo = json.dumps({"number": f"55119{i:08d}", "text": "oi"}).encode()
@@ -462,7 +462,7 @@ def test_reaper_nao_reenvia_envio_ainda_em_andamento(banco, monkeypatch):
     )
 
     espera_vaga_s, latencia_s, timeout_s, prazo_s = 6.0, 4.0, 6.0, 6.5  # prazo > timeout
-    with iniciar_em_thread() as sim:
+    with iniciar_em_thread(criar_sob_demanda=True) as sim:
         sim.simulador.definir_falhas({"latencia_ms": int(latencia_s * 1000)})
         for chave, valor in {
             "SIMULADOR_PORT": sim.porta,

@@ -47,7 +47,7 @@ def ler(id_instancia: str) -> WhatsappInstancia:
 def conectada(sim: ServidorSimulador) -> str:  # noqa: F811
     """A simulator instance paired on the simulator and ``conectado`` in our database."""
     id_instancia = criar_instancia(criar_empresa())
-    sim.simulador.conectar(id_instancia)
+    sim.simulador.criar(id_instancia)
     assert sim.simulador.escanear(id_instancia)
     with db.sessao() as s:
         gravar_estado(s, id_instancia, StatusConexao.CONECTADO, origem="teste")

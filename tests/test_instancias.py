@@ -29,7 +29,7 @@ from whatsapp_app.models import (
     WhatsappInstancia,
     novo_id,
 )
-from whatsapp_app.providers.evolution import CABECALHO_SEGREDO_WEBHOOK
+from whatsapp_app.providers.evolution import CABECALHO_SEGREDO_WEBHOOK, EVENTOS_WEBHOOK
 from whatsapp_app.simulador import SIMULADOR_API_KEY
 from whatsapp_app.simulador.servidor import ServidorSimulador, iniciar_em_thread
 from whatsapp_app.tempo import agora
@@ -96,7 +96,10 @@ def instancia_do_banco(id_instancia: str) -> WhatsappInstancia:
 # --- create and list ---------------------------------------------------------------------------
 
 
-def test_criar_simulador_configura_o_webhook_com_segredo_proprio(cliente, sim) -> None:
+def test_simulador_ganha_webhook_com_segredo_proprio_ao_conectar(cliente, sim) -> None:
+    """Like Evolution, the simulator knows only instances created on it: the webhook set-up
+    right after our create finds none (logged, retried), the first connect creates the
+    instance there and points the webhook at us."""
     empresa = criar_empresa()
     admin = login(cliente, empresa.usuarios["admin"])
     resposta = criar(cliente, admin, "simulador")
@@ -104,30 +107,38 @@ def test_criar_simulador_configura_o_webhook_com_segredo_proprio(cliente, sim) -
     corpo = resposta.json()
     assert corpo["provider"] == "simulador"
     assert corpo["status"] == "desconectado"
-    assert corpo["webhook_configurado"] is True
+    assert corpo["webhook_configurado"] is False
     assert corpo["config"] == {}
     assert corpo["webhook_url"].endswith(f"/api/webhooks/evolution/{corpo['id']}")
+    assert not sim.simulador.existe(corpo["id"])
 
+    assert cliente.post(f"{URL}/{corpo['id']}/connect", headers=admin).status_code == 200
     webhook = sim.simulador.webhook(corpo["id"])
     assert webhook is not None and webhook["url"] == corpo["webhook_url"]
+    assert webhook["events"] == list(EVENTOS_WEBHOOK)
+    assert "MESSAGES_UPSERT" in webhook["events"]  # the contact's replies (contract §7)
     segredo = webhook["headers"][CABECALHO_SEGREDO_WEBHOOK]
     assert len(segredo) >= 32
     assert decifrar_config(instancia_do_banco(corpo["id"]).config_cifrada) == {
         "segredo_webhook": segredo
     }
     listagem = cliente.get(URL, headers=admin)
-    assert [i["id"] for i in listagem.json()] == [corpo["id"]]
+    assert [(i["id"], i["webhook_configurado"]) for i in listagem.json()["itens"]] == [
+        (corpo["id"], True)
+    ]
     for texto in (resposta.text, listagem.text, instancia_do_banco(corpo["id"]).config_cifrada):
         assert segredo not in texto
 
     # Each instance gets its own secret.
     outra = criar(cliente, admin, "simulador", nome="Outra").json()
+    cliente.post(f"{URL}/{outra['id']}/connect", headers=admin)
     assert sim.simulador.webhook(outra["id"])["headers"][CABECALHO_SEGREDO_WEBHOOK] != segredo
 
 
 def test_criar_evolution_contra_o_simulador_e_cloud_api(cliente, sim) -> None:
     empresa = criar_empresa()
     admin = login(cliente, empresa.usuarios["admin"])
+    sim.simulador.criar("loja", qrcode=False)  # made in the Evolution manager beforehand
     evo = criar(cliente, admin, "evolution", config_evolution(sim.url + "/"))
     assert evo.status_code == 201, evo.text
     assert evo.json()["webhook_configurado"] is True
@@ -148,7 +159,7 @@ def test_criar_evolution_contra_o_simulador_e_cloud_api(cliente, sim) -> None:
     assert corpo["config"]["graph_version"] == "v21.0"
     assert corpo["config"]["access_token"] == "••••0002"
     assert instancia_do_banco(corpo["id"]).phone_number_id == "1098765432"
-    assert [i["provider"] for i in cliente.get(URL, headers=admin).json()] == [
+    assert [i["provider"] for i in cliente.get(URL, headers=admin).json()["itens"]] == [
         "evolution",
         "cloud_api",
     ]
@@ -336,18 +347,58 @@ def test_fluxo_do_qr_ate_conectado(cliente, sim, provider) -> None:
     assert cliente.get(f"{base}/status", headers=admin).json()["status"] == "desconectado"
 
 
+def test_todo_connect_reconfigura_o_webhook(cliente, sim) -> None:
+    """An instance whose webhook was set before MESSAGES_UPSERT existed (or on a simulator
+    that has since restarted and forgotten it) is subscribed again on the next connect."""
+    empresa = criar_empresa()
+    admin = login(cliente, empresa.usuarios["admin"])
+    id_instancia = criar(cliente, admin, "simulador").json()["id"]
+    base = f"{URL}/{id_instancia}"
+    assert cliente.post(f"{base}/connect", headers=admin).status_code == 200
+    antigo = ["CONNECTION_UPDATE", "MESSAGES_UPDATE"]  # what an older release subscribed
+    webhook = sim.simulador.webhook(id_instancia)
+    sim.simulador.configurar_webhook(id_instancia, {"webhook": {**webhook, "events": antigo}})
+    primeira = instancia_do_banco(id_instancia).webhook_configurado_em
+    assert primeira is not None
+
+    assert sim.simulador.escanear(id_instancia)
+    assert cliente.post(f"{base}/connect", headers=admin).json() == {"status": "conectado"}
+    webhook = sim.simulador.webhook(id_instancia)
+    assert webhook["events"] == list(EVENTOS_WEBHOOK) and "MESSAGES_UPSERT" in webhook["events"]
+    segunda = instancia_do_banco(id_instancia).webhook_configurado_em
+    assert segunda is not None and segunda >= primeira
+
+    # The simulator restarts (it keeps nothing): connect creates the instance there again and
+    # points the webhook at us with the same secret.
+    segredo = webhook["headers"][CABECALHO_SEGREDO_WEBHOOK]
+    sim.simulador.resetar()
+    assert cliente.post(f"{base}/connect", headers=admin).json()["status"] == "conectando"
+    assert sim.simulador.webhook(id_instancia)["headers"][CABECALHO_SEGREDO_WEBHOOK] == segredo
+
+
+def test_connect_recusado_nao_mexe_no_webhook(cliente, sim) -> None:
+    empresa = criar_empresa()
+    admin = login(cliente, empresa.usuarios["admin"])
+    id_instancia = criar(cliente, admin, "simulador").json()["id"]
+    httpx.post(f"{sim.url}/__sim/falhas", json={"desconectado": True})
+    sim.simulador.criar(id_instancia, qrcode=False)
+    assert cliente.post(f"{URL}/{id_instancia}/connect", headers=admin).status_code == 502
+    assert sim.simulador.webhook(id_instancia) is None
+    assert instancia_do_banco(id_instancia).webhook_configurado_em is None
+
+
 def test_instancia_sem_segredo_ganha_um_ao_conectar(cliente, sim) -> None:
     """Instances stored without a webhook secret (the demo seed, older rows) get one the
     first time someone connects them, and the webhook is set up then."""
     empresa = criar_empresa()
     admin = login(cliente, empresa.usuarios["admin"])
     id_instancia = criar_instancia(empresa)  # provider simulador, empty config
-    assert cliente.get(URL, headers=admin).json()[0]["webhook_configurado"] is False
+    assert cliente.get(URL, headers=admin).json()["itens"][0]["webhook_configurado"] is False
     assert cliente.post(f"{URL}/{id_instancia}/connect", headers=admin).status_code == 200
     segredo = decifrar_config(instancia_do_banco(id_instancia).config_cifrada)["segredo_webhook"]
     webhook = sim.simulador.webhook(id_instancia)
     assert webhook is not None and webhook["headers"][CABECALHO_SEGREDO_WEBHOOK] == segredo
-    assert cliente.get(URL, headers=admin).json()[0]["webhook_configurado"] is True
+    assert cliente.get(URL, headers=admin).json()["itens"][0]["webhook_configurado"] is True
     resposta = cliente.post(
         f"/api/webhooks/evolution/{id_instancia}",
         json={"event": "connection.update", "instance": id_instancia, "data": {"state": "open"}},
@@ -377,8 +428,12 @@ def test_erros_do_provedor_viram_502_no_formato_unico(cliente, sim) -> None:
     for acao in ("connect", "restart", "logout"):
         assert "inacessível" in erro(fora["id"], acao)["mensagem"]
     assert erro(chave_errada["id"], "connect")["mensagem"] == "Credenciais do provedor inválidas."
+    # Not created on the simulator yet (only connect creates it): Evolution's 404.
+    assert erro(simulada["id"], "restart")["mensagem"] == "Instância não encontrada no provedor."
     # Evolution's quirks: restart of a closed instance and connect while the server is down
     # both answer 200 with an error body.
+    cliente.post(f"{URL}/{simulada['id']}/connect", headers=admin)
+    cliente.post(f"{URL}/{simulada['id']}/logout", headers=admin)
     assert "não reiniciou" in erro(simulada["id"], "restart")["mensagem"]
     httpx.post(f"{sim.url}/__sim/falhas", json={"desconectado": True})
     assert "recusou a conexão" in erro(simulada["id"], "connect")["mensagem"]
@@ -523,7 +578,7 @@ def test_excluir_cancela_pendentes_desativa_automacoes_e_esconde(cliente) -> Non
         }
     linha = instancia_do_banco(instancia)
     assert linha.excluida_em is not None, "the row stays for the jobs' history"
-    assert [i["id"] for i in cliente.get(URL, headers=admin).json()] == [outra]
+    assert [i["id"] for i in cliente.get(URL, headers=admin).json()["itens"]] == [outra]
     assert cliente.get(f"{URL}/{instancia}/status", headers=admin).status_code == 404
     assert cliente.post(f"{URL}/{instancia}/connect", headers=admin).status_code == 404
     segunda_vez = cliente.delete(f"{URL}/{instancia}", headers=admin)

@@ -88,9 +88,9 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         cliente.get(f"/api/whatsapp/automations/{automacao_vitima}", headers=dono).json()["nome"]
         == "Automação"
     )
-    assert [i["id"] for i in cliente.get("/api/whatsapp/instances", headers=dono).json()] == [
-        instancia_vitima
-    ]
+    assert [
+        i["id"] for i in cliente.get("/api/whatsapp/instances", headers=dono).json()["itens"]
+    ] == [instancia_vitima]
     status_vitima = cliente.get(f"/api/whatsapp/instances/{instancia_vitima}/status", headers=dono)
     assert status_vitima.json()["status"] == "desconectado"
 
@@ -104,8 +104,10 @@ def test_listas_so_mostram_a_propria_empresa(cliente):
     assert cliente.get("/api/leads", headers=cabecalho).json()["itens"] == []
     assert cliente.get("/api/whatsapp/automations", headers=cabecalho).json()["itens"] == []
     assert cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json()["itens"] == []
-    assert cliente.get("/api/whatsapp/instances", headers=cabecalho).json() == []
-    assert [e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()["itens"]] == b.estagios
+    assert cliente.get("/api/whatsapp/instances", headers=cabecalho).json()["itens"] == []
+    assert [
+        e["id"] for e in cliente.get("/api/estagios", headers=cabecalho).json()["itens"]
+    ] == b.estagios
     assert cliente.get("/api/empresa", headers=cabecalho).json()["nome"] == "B"
 
 

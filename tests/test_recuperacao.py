@@ -111,7 +111,7 @@ def test_envio_lento_de_worker_vivo_nunca_e_tomado(banco, monkeypatch) -> None:
         recuperar_reivindicacoes_vencidas,
     )
 
-    with iniciar_em_thread() as sim:
+    with iniciar_em_thread(criar_sob_demanda=True) as sim:
         for chave, valor in {
             "SIMULADOR_PORT": sim.porta,
             "PROVEDOR_TIMEOUT_S": 10,

@@ -542,9 +542,12 @@ def test_simulador_chama_o_webhook_de_verdade(cliente, sim, ponte) -> None:  # n
     criada = cliente.post(
         "/api/whatsapp/instances", json={"nome": "Demo", "provider": "simulador"}, headers=admin
     ).json()
-    assert criada["webhook_configurado"] is True and criada["webhook_url"].startswith(ponte.url)
+    # Like Evolution, the simulator knows the instance only once connect created it there.
+    assert criada["webhook_configurado"] is False and criada["webhook_url"].startswith(ponte.url)
     base = f"/api/whatsapp/instances/{criada['id']}"
     assert cliente.post(f"{base}/connect", headers=admin).json()["status"] == "conectando"
+    [listada] = cliente.get("/api/whatsapp/instances", headers=admin).json()["itens"]
+    assert listada["webhook_configurado"] is True
 
     assert sim.simulador.escanear(criada["id"])  # the phone scans: only the webhook tells us
     esperar(lambda: cliente.get(f"{base}/status", headers=admin).json()["status"] == "conectado")

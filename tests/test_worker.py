@@ -66,7 +66,7 @@ def _esperar(condicao, descricao: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_worker_envia_pelo_simulador_e_para_com_sigterm(banco):
     _agendar(12)
-    with iniciar_em_thread() as simulador:
+    with iniciar_em_thread(criar_sob_demanda=True) as simulador:
         processo = _worker(banco, simulador)
         try:
             _esperar(lambda: _status() == {"ENVIADO": 12}, "12 ENVIADO")
@@ -84,7 +84,7 @@ def test_worker_envia_pelo_simulador_e_para_com_sigterm(banco):
 
 def test_sigterm_no_meio_de_um_lote_termina_os_envios_em_andamento(banco):
     _agendar(40)
-    with iniciar_em_thread() as simulador:
+    with iniciar_em_thread(criar_sob_demanda=True) as simulador:
         simulador.simulador.definir_falhas({"latencia_ms": 300})
         processo = _worker(banco, simulador)
         try:

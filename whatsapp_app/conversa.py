@@ -34,6 +34,7 @@ _log = logger("conversa")
 PALAVRAS_OPTOUT_PADRAO = ("SAIR", "PARAR", "STOP", "CANCELAR", "DESCADASTRAR")
 ACAO_OPTIN = "optin"
 FOLGA_RELOGIO = timedelta(minutes=5)  # a provider timestamp further ahead than this is ignored
+UM_SEGUNDO = timedelta(milliseconds=999)
 MAX_TEXTO = 8192  # characters of an inbound message kept
 
 
@@ -94,6 +95,10 @@ def registrar_mensagem_recebida(
     recebida_em = mensagem.recebida_em
     if recebida_em is None or recebida_em > momento + FOLGA_RELOGIO:
         recebida_em = momento
+    else:
+        # Providers send whole seconds: the message was written within the second after its
+        # timestamp, and no later than we received it (so it sorts after what it answers).
+        recebida_em = max(recebida_em, min(momento, recebida_em + UM_SEGUNDO))
     lead = encontrar_lead(sessao, id_empresa=instancia.id_empresa, telefone=mensagem.telefone)
     id_mensagem = mensagens.inserir_mensagem(
         sessao,

@@ -182,7 +182,7 @@ def test_fabrica_recusa_config_incompleta_e_provedor_desconhecido(segredo_app: s
 
 
 def test_fabrica_simulador_de_ponta_a_ponta(monkeypatch: pytest.MonkeyPatch) -> None:
-    with iniciar_em_thread() as servidor:
+    with iniciar_em_thread(instancias=["inst0001"]) as servidor:
         monkeypatch.setenv("SIMULADOR_PORT", str(servidor.porta))
         configuracoes.cache_clear()
         try:

@@ -35,7 +35,8 @@ RAIZ = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def sim() -> Iterator[ServidorSimulador]:
-    with iniciar_em_thread() as servidor:
+    """A simulator with "inst-1" created and paired (Evolution knows only created instances)."""
+    with iniciar_em_thread(instancias=["inst-1"]) as servidor:
         yield servidor
 
 
@@ -73,11 +74,11 @@ def _confirmar(evo: ProvedorEvolution, texto: str, desde: datetime) -> Confirmac
 
 
 def test_fluxo_de_conexao_com_qr_e_botao(sim: ServidorSimulador, http: httpx.Client) -> None:
-    with _evo(sim) as evo:
-        assert evo.estado_conexao().status == StatusConexao.DESCONECTADO
-        with pytest.raises(ErroProvedor, match="not connected"):
-            evo.reiniciar()  # Evolution's 200-with-error quirk on a closed instance
-        estado = evo.conectar()
+    with _evo(sim, instancia="inst-2") as evo:
+        assert evo.estado_conexao().status == StatusConexao.DESCONECTADO  # 404: not created
+        with pytest.raises(ErroProvedor, match="não encontrada"):
+            evo.reiniciar()
+        estado = evo.conectar()  # 404 → POST /instance/create, which starts pairing
         assert estado.status == StatusConexao.CONECTANDO
         assert estado.qr_base64 is not None
         assert base64.b64decode(estado.qr_base64).startswith(b"\x89PNG\r\n\x1a\n")
@@ -87,10 +88,10 @@ def test_fluxo_de_conexao_com_qr_e_botao(sim: ServidorSimulador, http: httpx.Cli
 
         pagina = http.get("/")
         assert pagina.status_code == 200
-        assert "inst-1" in pagina.text
+        assert "inst-2" in pagina.text
         assert "Escanear QR" in pagina.text
         escaneado = http.post(
-            "/__sim/instancias/inst-1/escanear",
+            "/__sim/instancias/inst-2/escanear",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             follow_redirects=False,
         )
@@ -102,6 +103,8 @@ def test_fluxo_de_conexao_com_qr_e_botao(sim: ServidorSimulador, http: httpx.Cli
         evo.desconectar()
         assert evo.estado_conexao().status == StatusConexao.DESCONECTADO
         evo.desconectar()  # idempotent
+        with pytest.raises(ErroProvedor, match="not connected"):
+            evo.reiniciar()  # Evolution's 200-with-error quirk on a closed instance
 
 
 def test_conexao_automatica_depois_do_atraso() -> None:
@@ -228,7 +231,7 @@ def test_numero_inexistente_e_desconectado(sim: ServidorSimulador, http: httpx.C
 def test_taxas_com_semente_sao_reproduziveis() -> None:
     def rodada() -> list[Desfecho]:
         with (
-            iniciar_em_thread() as sim,
+            iniciar_em_thread(instancias=["inst-1"]) as sim,
             httpx.Client(base_url=sim.url) as http,
             _evo(sim, timeout_s=0.5) as evo,
         ):
@@ -275,10 +278,11 @@ def test_webhooks_chegam_em_ordem_com_o_segredo(
     sim: ServidorSimulador, falso: ServidorFalso
 ) -> None:
     falso.rota("POST", "/webhook", Resposta(200, {"ok": True}))
-    with _evo(sim) as evo:
+    assert sim.simulador.criar("inst-3", qrcode=False) is not None  # created, not pairing yet
+    with _evo(sim, instancia="inst-3") as evo:
         evo.configurar_webhook(f"{falso.url}/webhook", "segredo-do-webhook")
         evo.conectar()
-        assert sim.simulador.escanear("inst-1")
+        assert sim.simulador.escanear("inst-3")
         resultado = _enviar(evo)
 
     def entregues() -> list[Any]:
@@ -300,7 +304,7 @@ def test_webhooks_chegam_em_ordem_com_o_segredo(
         ("status_mensagem", "entregue"),  # messages.update DELIVERY_ACK
     ]
     assert {e.provider_message_id for e in eventos[3:]} == {resultado.provider_message_id}
-    assert requisicoes[0].json["instance"] == "inst-1"
+    assert requisicoes[0].json["instance"] == "inst-3"
     assert eventos[1].dados["qr_base64"]
 
 
@@ -328,9 +332,15 @@ def test_webhook_para_destino_fora_do_ar_nao_quebra_o_envio(sim: ServidorSimulad
 
 def test_modulo_executavel() -> None:
     porta = porta_fechada()
-    ambiente = {**os.environ, "SIMULADOR_PORT": str(porta), "LOG_LEVEL": "INFO"}
+    ambiente = {
+        **os.environ,
+        "SIMULADOR_PORT": str(porta),
+        "SIMULADOR_LEITURA_S": "0.5",
+        "SIMULADOR_AUTO_CONECTAR_S": "0",
+        "LOG_LEVEL": "INFO",
+    }
     processo = subprocess.Popen(
-        [sys.executable, "-m", "whatsapp_app.simulador"],
+        [sys.executable, "-m", "whatsapp_app.simulador", "--instancia", "demo"],
         cwd=RAIZ,
         env=ambiente,
         stdout=subprocess.DEVNULL,
@@ -351,9 +361,72 @@ def test_modulo_executavel() -> None:
 
         esperar(pronto, limite_s=20, intervalo_s=0.1)
         assert httpx.get(f"http://127.0.0.1:{porta}/__sim/mensagens").json() == []
+        assert httpx.get(f"http://127.0.0.1:{porta}/__sim/config").json() == {
+            "leitura_s": 0.5,
+            "auto_conectar_s": None,  # 0 = only the page's button (README)
+            "criar_sob_demanda": False,
+        }
+        (demo,) = httpx.get(f"http://127.0.0.1:{porta}/__sim/instancias").json()
+        assert (demo["instanceName"], demo["state"]) == ("demo", "open")
     finally:
         processo.terminate()
         _, erros = processo.communicate(timeout=10)
     assert processo.returncode == 0
     assert '"simulador: ouvindo"' in erros
     assert f'"url": "http://127.0.0.1:{porta}"' in erros
+
+
+# --- unknown instances answer 404, as in Evolution --------------------------------------------
+
+ROTAS_DE_INSTANCIA = [
+    ("GET", "/instance/connect/{}"),
+    ("GET", "/instance/connectionState/{}"),
+    ("POST", "/instance/restart/{}"),
+    ("PUT", "/instance/restart/{}"),
+    ("DELETE", "/instance/logout/{}"),
+    ("POST", "/message/sendText/{}"),
+    ("POST", "/webhook/set/{}"),
+    ("GET", "/webhook/find/{}"),
+    ("POST", "/chat/findMessages/{}"),
+]
+
+
+@pytest.mark.parametrize(("metodo", "rota"), ROTAS_DE_INSTANCIA)
+@pytest.mark.parametrize("chave", [SIMULADOR_API_KEY, "chave-errada"])
+def test_instancia_desconhecida_responde_404_em_toda_rota(
+    http: httpx.Client, metodo: str, rota: str, chave: str
+) -> None:
+    corpo = {"number": DIGITOS, "text": "oi", "webhook": {"url": "http://127.0.0.1:9/w"}}
+    resposta = http.request(
+        metodo, rota.format("nao%20existe"), json=corpo, headers={"apikey": chave}
+    )
+    # Evolution's instance guard runs before the api key's: 404 even with a wrong key.
+    assert resposta.status_code == 404
+    assert resposta.json() == {
+        "status": 404,
+        "error": "Not Found",
+        "response": {"message": ['The "nao existe" instance does not exist']},
+    }
+    assert http.get("/__sim/instancias").json()[0]["instanceName"] == "inst-1"  # none created
+
+
+def test_so_instance_create_cria_instancias(sim: ServidorSimulador, http: httpx.Client) -> None:
+    for acao in ("escanear", "desconectar"):
+        assert http.post(f"/__sim/instancias/outra/{acao}").status_code == 404
+    cabecalho = {"apikey": SIMULADOR_API_KEY}
+    criada = http.post("/instance/create", json={"instanceName": "outra"}, headers=cabecalho)
+    assert criada.status_code == 201
+    assert criada.json()["instance"]["status"] == "close"  # no "qrcode": true, no pairing
+    assert criada.json()["qrcode"] == {"count": 0}
+    estado = http.get("/instance/connectionState/outra", headers=cabecalho).json()
+    assert estado == {"instance": {"instanceName": "outra", "state": "close"}}
+    assert sorted(i["instanceName"] for i in http.get("/__sim/instancias").json()) == [
+        "inst-1",
+        "outra",
+    ]
+
+
+def test_criar_sob_demanda_atende_qualquer_nome() -> None:
+    with iniciar_em_thread(criar_sob_demanda=True) as sim, _evo(sim, instancia="qualquer") as evo:
+        assert _enviar(evo).desfecho == Desfecho.ACEITO
+        assert sim.simulador.mensagens()[0]["instance"] == "qualquer"

@@ -1,5 +1,5 @@
-"""WhatsApp instances (contract.md section 4): create, list, status, connect, restart, logout,
-delete. Secrets never leave ``instancias.instancia_publica``."""
+"""WhatsApp instances (contract.md sections 4 and 7): create, list, status, connect, restart,
+logout, delete, Cloud API templates. Secrets never leave ``instancias.instancia_publica``."""
 
 from __future__ import annotations
 
@@ -9,18 +9,17 @@ from fastapi import APIRouter
 
 from whatsapp_app import db
 from whatsapp_app import instancias as servico
-from whatsapp_app.api.deps import AdminAtual, GestorAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.api.deps import AdminAtual, GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
 
 router = APIRouter(prefix="/api/whatsapp", tags=["instancias"])
 
 
 @router.get("/instances")
-def listar(sessao: SessaoDep, usuario: UsuarioAtual) -> list[dict[str, Any]]:
-    """The company's instances (config masked, never a secret)."""
-    return [
-        servico.instancia_publica(i)
-        for i in servico.listar_instancias(sessao=sessao, id_empresa=usuario.id_empresa)
-    ]
+def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[str, Any]:
+    """The company's instances (config masked, never a secret), paginated."""
+    return servico.pagina_instancias(
+        sessao=sessao, id_empresa=usuario.id_empresa, limite=pagina.limite, cursor=pagina.cursor
+    )
 
 
 @router.post("/instances", status_code=201)
@@ -45,6 +44,22 @@ def status(id_instancia: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[
     return servico.status_instancia(
         sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
     )
+
+
+@router.get("/instances/{id_instancia}/modelos")
+def modelos(
+    id_instancia: str,
+    sessao: SessaoDep,
+    usuario: GestorAtual,
+    pagina: PaginaDep,
+) -> dict[str, Any]:
+    """Approved Cloud API templates of the instance's WABA (admin, gestor):
+    ``{"itens": [{"nome", "idioma", "corpo", "variaveis", "categoria"}], "proximo_cursor",
+    "total"}``; other providers answer an empty list."""
+    todos = servico.listar_modelos(
+        sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
+    )
+    return servico.pagina_de_modelos(todos, limite=pagina.limite, cursor=pagina.cursor)
 
 
 @router.post("/instances/{id_instancia}/connect")

@@ -1,7 +1,13 @@
-"""The simulator's state: instances, inbox, injected faults and webhook deliveries.
+"""The simulator's state: instances, inbox, injected faults, replies and webhook deliveries.
 
 Everything here is guarded by one lock: the HTTP server runs one thread per connection. Webhooks
-go out from one background thread, in order, fire and forget (never blocking a send's answer).
+go out from one background thread, in order, fire and forget (never blocking a send's answer);
+READ statuses come from a second one (``leituras.AgendaLeituras``).
+
+Like Evolution, an instance exists only once ``POST /instance/create`` made it: every other
+call naming an unknown instance raises ``InstanciaInexistente`` (the server answers 404).
+``criar_sob_demanda=True`` brings back the old "created on first use" for load tests that do
+not exercise the instance lifecycle.
 """
 
 from __future__ import annotations
@@ -12,95 +18,65 @@ import queue
 import random
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import httpx
 import qrcode
 
 from whatsapp_app.logs import logger
-from whatsapp_app.simulador import SIMULADOR_API_KEY, SIMULADOR_AUTO_CONECTAR_S_PADRAO
+from whatsapp_app.simulador import (
+    SIMULADOR_API_KEY,
+    SIMULADOR_AUTO_CONECTAR_S_PADRAO,
+    SIMULADOR_LEITURA_S_PADRAO,
+)
+from whatsapp_app.simulador.caixa import ENTRADA, SAIDA, CaixaEntrada
+from whatsapp_app.simulador.conversa import ErroResposta, validar_resposta
+from whatsapp_app.simulador.eventos import (
+    JID_PROPRIO,
+    atualizacao_status,
+    envelope,
+    id_mensagem_android,
+    id_mensagem_web,
+    jid,
+    registro_enviado,
+    registro_recebido,
+)
+from whatsapp_app.simulador.falhas import (
+    FORMAS_DE_FALHA,
+    Decisao,
+    ErroConfig,
+    ErroFalhas,
+    Falhas,
+    decidir,
+    validar_config,
+    validar_falhas,
+)
+from whatsapp_app.simulador.leituras import AgendaLeituras
+
+__all__ = [
+    "FORMAS_DE_FALHA",
+    "Decisao",
+    "ErroConfig",
+    "ErroFalhas",
+    "ErroResposta",
+    "Falhas",
+    "Instancia",
+    "InstanciaInexistente",
+    "Simulador",
+]
 
 _log = logger("simulador")
 
-FORMAS_DE_FALHA = ("ok", "429", "500", "timeout", "queda_antes", "queda_depois")
 
+class InstanciaInexistente(LookupError):
+    """The simulator has no instance by this name (Evolution: 404)."""
 
-class Decisao(StrEnum):
-    OK = "ok"
-    E429 = "429"
-    E500 = "500"
-    TIMEOUT = "timeout"
-    QUEDA_ANTES = "queda_antes"
-    QUEDA_DEPOIS = "queda_depois"
-    INEXISTENTE = "inexistente"
-    DESCONECTADO = "desconectado"
-
-
-@dataclass
-class Falhas:
-    """Fault injection, set by ``POST /__sim/falhas`` (unknown keys refused, partial updates)."""
-
-    latencia_ms: int = 0
-    taxa_429: float = 0.0
-    taxa_500: float = 0.0
-    taxa_timeout: float = 0.0
-    taxa_queda: float = 0.0
-    numeros_inexistentes: list[str] = field(default_factory=list)
-    desconectado: bool = False
-    semente: int | None = None
-    # How long a "timeout" send holds its answer: longer than the app's PROVEDOR_TIMEOUT_S
-    # (30 s by default), so the client gives up first.
-    timeout_s: float = 60.0
-    # Where a "queda" drops the connection: "antes" / "depois" storing the message, or random.
-    queda_modo: str = "aleatorio"
-    # Forced outcomes for the next sends, consumed in order (deterministic tests):
-    # "ok" | "429" | "500" | "timeout" | "queda_antes" | "queda_depois".
-    proximas: list[str] = field(default_factory=list)
-
-
-class ErroFalhas(ValueError):
-    pass
-
-
-def _validar_falhas(atual: Falhas, dados: Any) -> Falhas:
-    if not isinstance(dados, dict):
-        raise ErroFalhas("corpo deve ser um objeto JSON")
-    valores = asdict(atual)
-    for chave, valor in dados.items():
-        if chave not in valores:
-            raise ErroFalhas(f"campo desconhecido: {chave}")
-        valores[chave] = valor
-    try:
-        falhas = Falhas(
-            latencia_ms=int(valores["latencia_ms"]),
-            taxa_429=float(valores["taxa_429"]),
-            taxa_500=float(valores["taxa_500"]),
-            taxa_timeout=float(valores["taxa_timeout"]),
-            taxa_queda=float(valores["taxa_queda"]),
-            numeros_inexistentes=[
-                "".join(c for c in str(n) if c.isdigit()) for n in valores["numeros_inexistentes"]
-            ],
-            desconectado=bool(valores["desconectado"]),
-            semente=None if valores["semente"] is None else int(valores["semente"]),
-            timeout_s=float(valores["timeout_s"]),
-            queda_modo=str(valores["queda_modo"]),
-            proximas=[str(p) for p in valores["proximas"]],
-        )
-    except (TypeError, ValueError) as exc:
-        raise ErroFalhas(f"valor inválido: {exc}") from exc
-    taxas = (falhas.taxa_429, falhas.taxa_500, falhas.taxa_timeout, falhas.taxa_queda)
-    if any(t < 0 or t > 1 for t in taxas) or sum(taxas) > 1:
-        raise ErroFalhas("taxas devem estar entre 0 e 1 e somar no máximo 1")
-    if falhas.queda_modo not in {"antes", "depois", "aleatorio"}:
-        raise ErroFalhas("queda_modo deve ser antes, depois ou aleatorio")
-    if any(p not in FORMAS_DE_FALHA for p in falhas.proximas):
-        raise ErroFalhas(f"proximas aceita apenas: {', '.join(FORMAS_DE_FALHA)}")
-    if falhas.latencia_ms < 0 or falhas.timeout_s < 0:
-        raise ErroFalhas("latencia_ms e timeout_s não podem ser negativos")
-    return falhas
+    def __init__(self, nome: str) -> None:
+        super().__init__(nome)
+        self.nome = nome
 
 
 @dataclass
@@ -128,27 +104,36 @@ def _qr_png_base64(conteudo: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _jid(numero: str) -> str:
-    return f"{numero}@s.whatsapp.net"
+def _segundos_ou_nunca(valor: float | None) -> float | None:
+    """None, zero or negative all mean "never" (README: ``0 = só pelo botão``)."""
+    return None if valor is None or valor <= 0 else float(valor)
 
 
 class Simulador:
-    """All state of one simulator. Thread-safe; ``parar()`` stops its background work."""
+    """All state of one simulator. Thread-safe; ``parar()`` stops its background work.
+
+    ``auto_conectar_s``: a QR on screen is "scanned" after this long (None/0: only the page's
+    button). ``leitura_s``: each message our app sent gets a READ status this long after it
+    arrived (None/0: never)."""
 
     def __init__(
         self,
         *,
         api_key: str = SIMULADOR_API_KEY,
         auto_conectar_s: float | None = SIMULADOR_AUTO_CONECTAR_S_PADRAO,
+        leitura_s: float | None = SIMULADOR_LEITURA_S_PADRAO,
         url_publica: str = "",
+        criar_sob_demanda: bool = False,
+        instancias: Iterable[str] = (),
     ) -> None:
         self.api_key = api_key
-        # None or a negative value: only the page's "scan" button connects.
-        self.auto_conectar_s = auto_conectar_s
+        self.auto_conectar_s = _segundos_ou_nunca(auto_conectar_s)
+        self.leitura_s = _segundos_ou_nunca(leitura_s)
         self.url_publica = url_publica
+        self.criar_sob_demanda = criar_sob_demanda
         self._trava = threading.RLock()
         self._instancias: dict[str, Instancia] = {}
-        self._mensagens: list[dict[str, Any]] = []
+        self._caixa = CaixaEntrada()
         self._falhas = Falhas()
         self._aleatorio = random.Random()
         self._contadores: dict[str, int] = {}
@@ -160,6 +145,9 @@ class Simulador:
             target=self._entregar_webhooks, name="simulador-webhooks", daemon=True
         )
         self._trabalhador.start()
+        self._leituras = AgendaLeituras(self._marcar_lida)
+        for nome in instancias:
+            self.criar(nome, conectada=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -169,6 +157,7 @@ class Simulador:
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+        self._leituras.parar()
         self._fila.put(None)
         self._trabalhador.join(timeout=5)
 
@@ -177,31 +166,56 @@ class Simulador:
             for timer in self._timers:
                 timer.cancel()
             self._timers.clear()
+            self._leituras.limpar()
             self._instancias.clear()
-            self._mensagens.clear()
+            self._caixa.limpar()
             self._falhas = Falhas()
             self._aleatorio = random.Random()
             self._contadores.clear()
 
+    def config(self) -> dict[str, Any]:
+        with self._trava:
+            return {
+                "leitura_s": self.leitura_s,
+                "auto_conectar_s": self.auto_conectar_s,
+                "criar_sob_demanda": self.criar_sob_demanda,
+            }
+
+    def definir_config(self, dados: Any) -> dict[str, Any]:
+        """``POST /__sim/config``: partial update; ``null`` or 0 turns a timer off."""
+        novos = validar_config(dados, sob_demanda_atual=self.criar_sob_demanda)
+        with self._trava:
+            if "leitura_s" in novos:
+                self.leitura_s = _segundos_ou_nunca(novos["leitura_s"])
+            if "auto_conectar_s" in novos:
+                self.auto_conectar_s = _segundos_ou_nunca(novos["auto_conectar_s"])
+            self.criar_sob_demanda = bool(novos["criar_sob_demanda"])
+            _log.info("simulador: configuração", extra={"config": self.config()})
+            return self.config()
+
     # -- instances ------------------------------------------------------------------------------
 
     def instancia(self, nome: str) -> Instancia:
-        """The instance named ``nome``, created on first use (state ``close``)."""
+        """The instance named ``nome``; ``InstanciaInexistente`` unless it was created (or the
+        simulator creates on demand)."""
         with self._trava:
-            if nome not in self._instancias:
-                self._instancias[nome] = Instancia(nome=nome)
-                _log.info("simulador: instância criada", extra={"instancia": nome})
-            return self._instancias[nome]
+            inst = self._instancias.get(nome)
+            if inst is None:
+                if not self.criar_sob_demanda:
+                    raise InstanciaInexistente(nome)
+                inst = self._instancias[nome] = Instancia(nome=nome)
+                _log.info("simulador: instância criada sob demanda", extra={"instancia": nome})
+            return inst
 
     def existe(self, nome: str) -> bool:
+        """Whether calls naming ``nome`` are served (created, or created on demand)."""
         with self._trava:
-            return nome in self._instancias
+            return nome in self._instancias or self.criar_sob_demanda
 
     def estado(self, nome: str) -> str:
         with self._trava:
-            if self._falhas.desconectado:
-                return "close"
-            return self.instancia(nome).estado
+            inst = self.instancia(nome)
+            return "close" if self._falhas.desconectado else inst.estado
 
     def listar_instancias(self) -> list[dict[str, Any]]:
         with self._trava:
@@ -213,6 +227,7 @@ class Simulador:
                     "qr_base64": i.qr_base64 if i.estado == "connecting" else None,
                     "pairingCode": i.pairing_code if i.estado == "connecting" else None,
                     "webhook": (i.webhook or {}).get("url"),
+                    "eventos": list((i.webhook or {}).get("events") or []),
                     "atualizada_em": i.atualizada_em.isoformat(),
                 }
                 for i in self._instancias.values()
@@ -232,7 +247,7 @@ class Simulador:
                 "instance": inst.nome,
                 "state": estado,
                 "statusReason": motivo,
-                **({"wuid": "5511900000000@s.whatsapp.net"} if estado == "open" else {}),
+                **({"wuid": JID_PROPRIO} if estado == "open" else {}),
             },
         )
 
@@ -244,13 +259,22 @@ class Simulador:
             "count": inst.contagem_qr,
         }
 
-    def criar(self, nome: str) -> dict[str, Any] | None:
-        """``POST /instance/create``; None when the name is taken."""
+    def criar(
+        self, nome: str, *, qrcode: bool = True, conectada: bool = False
+    ) -> dict[str, Any] | None:
+        """``POST /instance/create``; None when the name is taken. With ``qrcode`` (what our
+        adapter asks) pairing starts at once, as in Evolution; ``conectada`` skips pairing
+        (instances pre-created for tests)."""
         with self._trava:
             if nome in self._instancias:
                 return None
-            inst = self.instancia(nome)
-            qr = self.conectar(nome)
+            inst = self._instancias[nome] = Instancia(nome=nome)
+            _log.info("simulador: instância criada", extra={"instancia": nome})
+            qr: dict[str, Any] = {"count": 0}
+            if conectada:
+                self._mudar_estado(inst, "open")
+            elif qrcode:
+                qr = self.conectar(nome)
             return {
                 "instance": {
                     "instanceName": nome,
@@ -288,12 +312,13 @@ class Simulador:
             return self._objeto_qr(inst)
 
     def _agendar_auto_conexao(self, inst: Instancia) -> None:
-        if self.auto_conectar_s is None or self.auto_conectar_s < 0:
+        if self.auto_conectar_s is None:
             return
         timer = threading.Timer(
             self.auto_conectar_s, self._auto_conectar, args=(inst.nome, inst.geracao)
         )
         timer.daemon = True
+        self._timers = [t for t in self._timers if t.is_alive()]
         self._timers.append(timer)
         timer.start()
 
@@ -332,22 +357,28 @@ class Simulador:
             return {"instance": {"instanceName": nome, "state": inst.estado}}
 
     def configurar_webhook(self, nome: str, corpo: Any) -> dict[str, Any] | None:
+        """``POST /webhook/set``; None for a body without ``webhook.url``. As in Evolution, an
+        enabled webhook with no events gets them all, a disabled one none."""
         dados = corpo.get("webhook", corpo) if isinstance(corpo, dict) else None
         if not isinstance(dados, dict) or not isinstance(dados.get("url"), str):
             return None
         with self._trava:
             inst = self.instancia(nome)
+            ativo = bool(dados.get("enabled", True))
             inst.webhook = {
-                "enabled": bool(dados.get("enabled", True)),
+                "enabled": ativo,
                 "url": dados["url"],
                 "headers": {str(k): str(v) for k, v in (dados.get("headers") or {}).items()},
-                "events": [str(e).upper().replace(".", "_") for e in dados.get("events") or []],
+                "events": [str(e).upper().replace(".", "_") for e in dados.get("events") or []]
+                if ativo
+                else [],
                 "byEvents": bool(dados.get("byEvents", False)),
                 "base64": bool(dados.get("base64", False)),
             }
             return {"id": inst.id, "instanceId": inst.id, **inst.webhook}
 
     def webhook(self, nome: str) -> dict[str, Any] | None:
+        """The instance's webhook settings; None when it has none (or does not exist)."""
         with self._trava:
             inst = self._instancias.get(nome)
             return dict(inst.webhook) if inst and inst.webhook else None
@@ -360,7 +391,7 @@ class Simulador:
 
     def definir_falhas(self, dados: Any) -> dict[str, Any]:
         with self._trava:
-            self._falhas = _validar_falhas(self._falhas, dados)
+            self._falhas = validar_falhas(self._falhas, dados)
             if isinstance(dados, dict) and "semente" in dados:
                 self._aleatorio = random.Random(self._falhas.semente)
             _log.info("simulador: falhas", extra={"falhas": asdict(self._falhas)})
@@ -369,41 +400,17 @@ class Simulador:
     def decidir_envio(self, numero: str) -> tuple[Decisao, float, float]:
         """What happens to the next send: (decision, latency seconds, timeout hold seconds)."""
         with self._trava:
-            f = self._falhas
-            forcada = False
-            if f.desconectado:
-                decisao = Decisao.DESCONECTADO
-            elif numero in f.numeros_inexistentes:
-                decisao = Decisao.INEXISTENTE
-            elif f.proximas:
-                decisao = Decisao(f.proximas.pop(0))
-                forcada = True
-            else:
-                sorteio = self._aleatorio.random()
-                decisao = Decisao.OK
-                limite = 0.0
-                for taxa, resultado in (
-                    (f.taxa_429, Decisao.E429),
-                    (f.taxa_500, Decisao.E500),
-                    (f.taxa_timeout, Decisao.TIMEOUT),
-                    (f.taxa_queda, Decisao.QUEDA_ANTES),
-                ):
-                    limite += taxa
-                    if sorteio < limite:
-                        decisao = resultado
-                        break
-            if decisao == Decisao.QUEDA_ANTES and not forcada and f.queda_modo != "antes":
-                depois = f.queda_modo == "depois" or self._aleatorio.random() < 0.5
-                decisao = Decisao.QUEDA_DEPOIS if depois else Decisao.QUEDA_ANTES
+            decisao = decidir(self._falhas, self._aleatorio, numero)
             self._contadores[decisao.value] = self._contadores.get(decisao.value, 0) + 1
-            return decisao, f.latencia_ms / 1000, f.timeout_s
+            return decisao, self._falhas.latencia_ms / 1000, self._falhas.timeout_s
 
     def registrar_mensagem(
         self, nome: str, numero: str, texto: str, *, falha: str | None = None
     ) -> dict[str, Any]:
-        """Store a received send in the inbox, queue its webhooks, return Evolution's 201 body."""
+        """Store a received send in the inbox, queue its webhooks (and its READ, when the
+        contact reads), return Evolution's 201 body."""
         agora = _agora()
-        key_id = "3EB0" + secrets.token_hex(9).upper()
+        key_id = id_mensagem_web()
         with self._trava:
             inst = self.instancia(nome)
             entrada: dict[str, Any] = {
@@ -412,29 +419,27 @@ class Simulador:
                 "text": texto,
                 "key_id": key_id,
                 "recebido_em": agora.isoformat(),
-                "remote_jid": _jid(numero),
+                "remote_jid": jid(numero),
                 "message_timestamp": int(agora.timestamp()),
                 "status": "DELIVERY_ACK",
+                "direcao": SAIDA,
             }
             if falha:
                 entrada["falha_injetada"] = falha
-            self._mensagens.append(entrada)
-            registro = self._registro(entrada, inst, status="PENDING")
+            self._caixa.adicionar(entrada)
+            registro = registro_enviado(
+                remote_jid=entrada["remote_jid"],
+                key_id=key_id,
+                texto=texto,
+                carimbo=entrada["message_timestamp"],
+                id_instancia=inst.id,
+                status="PENDING",
+            )
             self._emitir(inst, "send.message", registro)
             for status in ("SERVER_ACK", "DELIVERY_ACK"):
-                self._emitir(
-                    inst,
-                    "messages.update",
-                    {
-                        "messageId": key_id,
-                        "keyId": key_id,
-                        "remoteJid": _jid(numero),
-                        "fromMe": True,
-                        "participant": None,
-                        "status": status,
-                        "instanceId": inst.id,
-                    },
-                )
+                self._emitir(inst, "messages.update", self._atualizacao(inst, entrada, status))
+            if self.leitura_s is not None:
+                self._leituras.agendar(self.leitura_s, key_id)
         _log.info(
             "simulador: mensagem recebida",
             extra={"instancia": nome, "numero": numero, "key_id": key_id, "falha": falha},
@@ -442,105 +447,110 @@ class Simulador:
         return registro
 
     @staticmethod
-    def _registro(entrada: dict[str, Any], inst: Instancia, *, status: str) -> dict[str, Any]:
-        return {
-            "key": {"remoteJid": entrada["remote_jid"], "fromMe": True, "id": entrada["key_id"]},
-            "pushName": "",
-            "status": status,
-            "message": {"conversation": entrada["text"]},
-            "contextInfo": None,
-            "messageType": "conversation",
-            "messageTimestamp": entrada["message_timestamp"],
-            "instanceId": inst.id,
-            "source": "unknown",
-        }
+    def _atualizacao(inst: Instancia, entrada: dict[str, Any], status: str) -> dict[str, Any]:
+        return atualizacao_status(
+            key_id=entrada["key_id"],
+            remote_jid=entrada["remote_jid"],
+            status=status,
+            id_instancia=inst.id,
+        )
+
+    def _marcar_lida(self, key_id: str) -> None:
+        """The contact opened the chat: READ for one of our messages (once)."""
+        with self._trava:
+            entrada = self._caixa.obter(key_id)
+            inst = self._instancias.get(entrada["instance"]) if entrada else None
+            if entrada is None or inst is None or entrada["status"] == "READ":
+                return  # inbox cleared or simulator reset meanwhile
+            entrada["status"] = "READ"
+            self._emitir(inst, "messages.update", self._atualizacao(inst, entrada, "READ"))
+        _log.info("simulador: mensagem lida", extra={"instancia": inst.nome, "key_id": key_id})
+
+    def leituras_pendentes(self) -> int:
+        return self._leituras.pendentes()
+
+    # -- the contact's side ---------------------------------------------------------------------
+
+    def responder(self, dados: Any) -> dict[str, Any]:
+        """``POST /__sim/responder``: the contact writes to the instance. Delivers
+        ``messages.upsert`` exactly as Evolution does for an incoming message and returns its
+        record. ``ErroResposta`` (422) for a bad body, ``InstanciaInexistente`` (404)."""
+        pedido = validar_resposta(dados)
+        agora = _agora()
+        key_id = id_mensagem_android()
+        with self._trava:
+            inst = self.instancia(pedido.instancia)
+            citada = None
+            if pedido.id_resposta_a is not None:
+                citada = self._caixa.obter(pedido.id_resposta_a)
+                if citada is None or citada["instance"] != inst.nome:
+                    raise ErroResposta(
+                        {"id_resposta_a": "Nenhuma mensagem desta instância com este id."}
+                    )
+            registro = registro_recebido(
+                numero=pedido.numero,
+                key_id=key_id,
+                texto=pedido.texto,
+                carimbo=int(agora.timestamp()),
+                id_instancia=inst.id,
+                nome_contato=pedido.nome or f"Contato {pedido.numero[-4:]}",
+                formato=pedido.formato,
+                citada=citada,
+            )
+            entrada: dict[str, Any] = {
+                "instance": inst.nome,
+                "number": pedido.numero,
+                "text": pedido.texto,
+                "key_id": key_id,
+                "recebido_em": agora.isoformat(),
+                "remote_jid": registro["key"]["remoteJid"],
+                "message_timestamp": registro["messageTimestamp"],
+                "status": registro["status"],
+                "direcao": ENTRADA,
+                "formato": pedido.formato,
+                "id_resposta_a": pedido.id_resposta_a,
+                "push_name": registro["pushName"],
+            }
+            self._caixa.adicionar(entrada, registro)
+            self._emitir(inst, "messages.upsert", registro)
+        _log.info(
+            "simulador: resposta do contato",
+            extra={
+                "instancia": inst.nome,
+                "numero": pedido.numero,
+                "key_id": key_id,
+                "formato": pedido.formato,
+            },
+        )
+        return registro
 
     # -- inbox ----------------------------------------------------------------------------------
 
     def mensagens(
-        self, *, instancia: str | None = None, numero: str | None = None
+        self,
+        *,
+        instancia: str | None = None,
+        numero: str | None = None,
+        direcao: str | None = None,
     ) -> list[dict[str, Any]]:
         with self._trava:
-            return [
-                dict(m)
-                for m in self._mensagens
-                if (instancia is None or m["instance"] == instancia)
-                and (numero is None or m["number"] == numero)
-            ]
+            return self._caixa.listar(instancia=instancia, numero=numero, direcao=direcao)
 
     def limpar_mensagens(self) -> int:
         with self._trava:
-            quantidade = len(self._mensagens)
-            self._mensagens.clear()
-            return quantidade
+            self._leituras.limpar()
+            return self._caixa.limpar()
 
     def contagem(self) -> dict[str, Any]:
-        """Counts so a test can assert "sent exactly once"."""
+        """Counts of what our app sent, so a test can assert "sent exactly once"."""
         with self._trava:
-            por_key_id: dict[str, int] = {}
-            por_numero: dict[str, int] = {}
-            por_mensagem: dict[tuple[str, str, str], int] = {}
-            for m in self._mensagens:
-                por_key_id[m["key_id"]] = por_key_id.get(m["key_id"], 0) + 1
-                por_numero[m["number"]] = por_numero.get(m["number"], 0) + 1
-                chave = (m["instance"], m["number"], m["text"])
-                por_mensagem[chave] = por_mensagem.get(chave, 0) + 1
-            lista: list[dict[str, Any]] = [
-                {"instance": i, "number": n, "text": t, "quantidade": q}
-                for (i, n, t), q in por_mensagem.items()
-            ]
-            return {
-                "total": len(self._mensagens),
-                "por_key_id": por_key_id,
-                "por_numero": por_numero,
-                "por_mensagem": lista,
-                "duplicadas": [item for item in lista if item["quantidade"] > 1],
-            }
+            return self._caixa.contagem()
 
     def buscar_mensagens(self, nome: str, corpo: Any) -> dict[str, Any]:
         """``POST /chat/findMessages``: Evolution v2's ``where`` filter over the inbox."""
-        consulta: dict[str, Any] = corpo if isinstance(corpo, dict) else {}
-        where: dict[str, Any] = consulta["where"] if isinstance(consulta.get("where"), dict) else {}
-        chave: dict[str, Any] = where["key"] if isinstance(where.get("key"), dict) else {}
-        carimbo = where.get("messageTimestamp")
-        gte = lte = None
-        if isinstance(carimbo, dict) and carimbo.get("gte") and carimbo.get("lte"):
-            gte = int(datetime.fromisoformat(str(carimbo["gte"])).timestamp())
-            lte = int(datetime.fromisoformat(str(carimbo["lte"])).timestamp())
         with self._trava:
             inst = self.instancia(nome)
-            registros = []
-            for m in reversed(self._mensagens):  # newest first, like Evolution
-                if m["instance"] != nome:
-                    continue
-                if chave.get("id") and chave["id"] != m["key_id"]:
-                    continue
-                if chave.get("remoteJid") and chave["remoteJid"] != m["remote_jid"]:
-                    continue
-                if (
-                    gte is not None
-                    and lte is not None
-                    and not (gte <= m["message_timestamp"] <= lte)
-                ):
-                    continue
-                registros.append(
-                    {
-                        "id": m["key_id"],
-                        **self._registro(m, inst, status=m["status"]),
-                        "MessageUpdate": [{"status": "SERVER_ACK"}, {"status": m["status"]}],
-                    }
-                )
-        por_pagina = max(1, int(consulta.get("offset") or 50))
-        pagina = max(1, int(consulta.get("page") or 1))
-        total = len(registros)
-        return {
-            "messages": {
-                "total": total,
-                "pages": -(-total // por_pagina),
-                "currentPage": pagina,
-                "records": registros[(pagina - 1) * por_pagina : pagina * por_pagina],
-            }
-        }
+            return self._caixa.buscar(nome, inst.id, corpo if isinstance(corpo, dict) else {})
 
     # -- webhooks -------------------------------------------------------------------------------
 
@@ -555,15 +565,14 @@ class Simulador:
         url = config["url"]
         if config.get("byEvents"):
             url = f"{url.rstrip('/')}/{evento.replace('.', '-')}"
-        corpo = {
-            "event": evento,
-            "instance": inst.nome,
-            "data": dados,
-            "destination": config["url"],
-            "date_time": _agora().isoformat(),
-            "sender": "5511900000000@s.whatsapp.net",
-            "server_url": self.url_publica,
-        }
+        corpo = envelope(
+            evento=evento,
+            instancia=inst.nome,
+            dados=dados,
+            destino=config["url"],
+            url_servidor=self.url_publica,
+            api_key=self.api_key,
+        )
         self._fila.put((url, dict(config.get("headers") or {}), corpo))
 
     def webhooks_entregues(self) -> int:

@@ -12,15 +12,23 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from whatsapp_app.logs import logger
 from whatsapp_app.simulador import SIMULADOR_API_KEY, SIMULADOR_HOST
-from whatsapp_app.simulador.estado import Decisao, ErroFalhas, Simulador
+from whatsapp_app.simulador.caixa import DIRECOES
+from whatsapp_app.simulador.estado import (
+    Decisao,
+    ErroConfig,
+    ErroFalhas,
+    ErroResposta,
+    InstanciaInexistente,
+    Simulador,
+)
 from whatsapp_app.simulador.pagina import renderizar_pagina
 
 _log = logger("simulador.http")
@@ -34,6 +42,19 @@ def _erro_evolution(status: int, mensagem: Any) -> dict[str, Any]:
         "error": HTTPStatus(status).phrase,
         "response": {"message": mensagem},
     }
+
+
+def _instancia_inexistente(nome: str) -> dict[str, Any]:
+    """Evolution's ``instanceExistsGuard`` answer (src/api/guards/instance.guard.ts)."""
+    return _erro_evolution(404, [f'The "{nome}" instance does not exist'])
+
+
+def _erro_sim(codigo: str, mensagem: str, campos: dict[str, str] | None = None) -> dict[str, Any]:
+    """The simulator's own routes answer errors in the app's shape (contract §4)."""
+    erro: dict[str, Any] = {"codigo": codigo, "mensagem": mensagem}
+    if campos:
+        erro["campos"] = campos
+    return {"erro": erro}
 
 
 class _Manipulador(BaseHTTPRequestHandler):
@@ -109,6 +130,21 @@ class _Manipulador(BaseHTTPRequestHandler):
         self._responder(401, _erro_evolution(401, "Unauthorized"))
         return False
 
+    def _guarda(self, m: re.Match[str]) -> str | None:
+        """The instance named in the path, or None once 404/401 was answered. Evolution runs
+        the instance-exists guard before the api key's (src/api/routes/index.router.ts)."""
+        nome = unquote(m["inst"])
+        if not self.sim.existe(nome):
+            self._responder(404, _instancia_inexistente(nome))
+            return None
+        return nome if self._autorizado() else None
+
+    def _formulario(self) -> dict[str, str]:
+        return {
+            chave: valores[0]
+            for chave, valores in parse_qs(self._corpo_bruto().decode("utf-8", "replace")).items()
+        }
+
     def _quer_html(self) -> bool:
         tipo = self.headers.get("Content-Type") or ""
         return "application/x-www-form-urlencoded" in tipo or "text/html" in (
@@ -125,7 +161,10 @@ class _Manipulador(BaseHTTPRequestHandler):
                 continue
             achado = padrao.fullmatch(partes.path)
             if achado:
-                funcao(self, achado)
+                try:
+                    funcao(self, achado)
+                except InstanciaInexistente as exc:  # reset in between the guard and the call
+                    self._responder(404, _instancia_inexistente(exc.nome))
                 return
         self._responder(404, _erro_evolution(404, [f"Cannot {metodo} {partes.path}"]))
 
@@ -151,31 +190,30 @@ class _Manipulador(BaseHTTPRequestHandler):
         if not isinstance(nome, str) or not nome:
             self._responder(400, _erro_evolution(400, ["instanceName is required"]))
             return
-        criada = self.sim.criar(nome)
+        assert isinstance(corpo, dict)
+        criada = self.sim.criar(nome, qrcode=corpo.get("qrcode") is True)
         if criada is None:
             self._responder(403, _erro_evolution(403, [f'This name "{nome}" is already in use.']))
             return
         self._responder(201, criada)
 
     def estado_conexao(self, m: re.Match[str]) -> None:
-        if self._autorizado():
-            nome = unquote(m["inst"])
+        if nome := self._guarda(m):
             self._responder(
                 200, {"instance": {"instanceName": nome, "state": self.sim.estado(nome)}}
             )
 
     def conectar(self, m: re.Match[str]) -> None:
-        if self._autorizado():
-            self._responder(200, self.sim.conectar(unquote(m["inst"])))
+        if nome := self._guarda(m):
+            self._responder(200, self.sim.conectar(nome))
 
     def reiniciar(self, m: re.Match[str]) -> None:
-        if self._autorizado():
-            self._responder(200, self.sim.reiniciar(unquote(m["inst"])))
+        if nome := self._guarda(m):
+            self._responder(200, self.sim.reiniciar(nome))
 
     def logout(self, m: re.Match[str]) -> None:
-        if not self._autorizado():
+        if not (nome := self._guarda(m)):
             return
-        nome = unquote(m["inst"])
         if self.sim.logout(nome):
             self._responder(
                 200,
@@ -189,22 +227,21 @@ class _Manipulador(BaseHTTPRequestHandler):
             self._responder(400, _erro_evolution(400, [f'The "{nome}" instance is not connected']))
 
     def definir_webhook(self, m: re.Match[str]) -> None:
-        if not self._autorizado():
+        if not (nome := self._guarda(m)):
             return
-        resultado = self.sim.configurar_webhook(unquote(m["inst"]), self._json())
+        resultado = self.sim.configurar_webhook(nome, self._json())
         if resultado is None:
             self._responder(400, _erro_evolution(400, ["webhook.url is required"]))
         else:
             self._responder(201, resultado)
 
     def ler_webhook(self, m: re.Match[str]) -> None:
-        if self._autorizado():
-            self._responder(200, self.sim.webhook(unquote(m["inst"])))
+        if nome := self._guarda(m):
+            self._responder(200, self.sim.webhook(nome))
 
     def enviar_texto(self, m: re.Match[str]) -> None:
-        if not self._autorizado():
+        if not (nome := self._guarda(m)):
             return
-        nome = unquote(m["inst"])
         corpo = self._json()
         numero = (
             re.sub(r"\D", "", str(corpo.get("number") or "")) if isinstance(corpo, dict) else ""
@@ -249,25 +286,32 @@ class _Manipulador(BaseHTTPRequestHandler):
             self._responder(201, self.sim.registrar_mensagem(nome, numero, texto))
 
     def buscar_mensagens(self, m: re.Match[str]) -> None:
-        if not self._autorizado():
+        if not (nome := self._guarda(m)):
             return
         try:
-            self._responder(200, self.sim.buscar_mensagens(unquote(m["inst"]), self._json()))
+            self._responder(200, self.sim.buscar_mensagens(nome, self._json()))
         except (TypeError, ValueError) as exc:
             self._responder(400, _erro_evolution(400, [str(exc)]))
 
     # -- simulator routes -----------------------------------------------------------------------
 
     def pagina(self, _: re.Match[str]) -> None:
+        aviso = self._consulta["aviso"][0] if self._consulta.get("aviso") else None
         html = renderizar_pagina(
-            self.sim.listar_instancias(), self.sim.mensagens()[-50:], self.sim.falhas()
+            self.sim.listar_instancias(), self.sim.mensagens(), self.sim.falhas(), aviso=aviso
         )
         self._responder(200, html, tipo="text/html; charset=utf-8")
 
     def sim_mensagens(self, _: re.Match[str]) -> None:
-        instancia = self._consulta["instance"][0] if self._consulta.get("instance") else None
-        numero = self._consulta["number"][0] if self._consulta.get("number") else None
-        self._responder(200, self.sim.mensagens(instancia=instancia, numero=numero))
+        filtros = {
+            campo: self._consulta[chave][0] if self._consulta.get(chave) else None
+            for campo, chave in (("instancia", "instance"), ("numero", "number"))
+        }
+        direcao = self._consulta["direcao"][0] if self._consulta.get("direcao") else None
+        if direcao is not None and direcao not in DIRECOES:
+            self._responder(422, _erro_sim("filtro_invalido", "direcao deve ser saida ou entrada"))
+            return
+        self._responder(200, self.sim.mensagens(direcao=direcao, **filtros))
 
     def sim_limpar(self, _: re.Match[str]) -> None:
         self._responder(200, {"removidas": self.sim.limpar_mensagens()})
@@ -282,26 +326,70 @@ class _Manipulador(BaseHTTPRequestHandler):
         try:
             self._responder(200, self.sim.definir_falhas(self._json()))
         except ErroFalhas as exc:
-            self._responder(422, {"erro": {"codigo": "falhas_invalidas", "mensagem": str(exc)}})
+            self._responder(422, _erro_sim("falhas_invalidas", str(exc)))
+
+    def sim_ler_config(self, _: re.Match[str]) -> None:
+        self._responder(200, self.sim.config())
+
+    def sim_definir_config(self, _: re.Match[str]) -> None:
+        try:
+            self._responder(200, self.sim.definir_config(self._json()))
+        except ErroConfig as exc:
+            self._responder(422, _erro_sim("config_invalida", str(exc)))
+
+    def sim_responder(self, _: re.Match[str]) -> None:
+        """The contact writes: ``{"instance", "number", "text", "formato"?, "id_resposta_a"?,
+        "nome"?}`` → 201 with the ``messages.upsert`` record delivered to the webhook."""
+        corpo = self._json()
+        try:
+            self._responder(201, self.sim.responder(corpo))
+        except ErroResposta as exc:
+            self._responder(
+                422, _erro_sim("resposta_invalida", "Pedido de resposta inválido.", exc.campos)
+            )
+        except InstanciaInexistente as exc:
+            self._responder(404, _instancia_inexistente(exc.nome))
+
+    def sim_pagina_responder(self, _: re.Match[str]) -> None:
+        """The page's "Responder como o contato" form: same as ``/__sim/responder``, then back
+        to the page with a notice."""
+        campos = self._formulario()
+        try:
+            self.sim.responder({c: v for c, v in campos.items() if c != "conversa"})
+            aviso = "Resposta do contato entregue ao webhook da instância."
+        except ErroResposta as exc:
+            aviso = "Resposta não enviada: " + " ".join(exc.campos.values())
+        except InstanciaInexistente as exc:
+            aviso = f"Resposta não enviada: a instância {exc.nome} não existe."
+        conversa = campos.get("conversa", "")
+        ancora = f"#{conversa}" if re.fullmatch(r"conversa-[0-9a-f]{1,64}", conversa) else ""
+        self._redirecionar(f"/?aviso={quote(aviso)}{ancora}")
 
     def sim_instancias(self, _: re.Match[str]) -> None:
         self._responder(200, self.sim.listar_instancias())
 
-    def sim_escanear(self, m: re.Match[str]) -> None:
-        ok = self.sim.escanear(unquote(m["inst"]))
+    def _acao_da_pagina(
+        self, m: re.Match[str], acao: Callable[[str], bool], *, status_recusa: int
+    ) -> None:
+        nome = unquote(m["inst"])
+        if not self.sim.existe(nome):
+            if self._quer_html():
+                self._redirecionar(f"/?aviso={quote(f'A instância {nome} não existe.')}")
+            else:
+                self._responder(404, _instancia_inexistente(nome))
+            return
+        ok = acao(nome)
         if self._quer_html():
             self._redirecionar("/")
         else:
-            self._responder(
-                200 if ok else 409, {"ok": ok, "state": self.sim.estado(unquote(m["inst"]))}
-            )
+            status = 200 if ok else status_recusa
+            self._responder(status, {"ok": ok, "state": self.sim.estado(nome)})
+
+    def sim_escanear(self, m: re.Match[str]) -> None:
+        self._acao_da_pagina(m, self.sim.escanear, status_recusa=409)
 
     def sim_desconectar(self, m: re.Match[str]) -> None:
-        ok = self.sim.logout(unquote(m["inst"]))
-        if self._quer_html():
-            self._redirecionar("/")
-        else:
-            self._responder(200, {"ok": ok, "state": self.sim.estado(unquote(m["inst"]))})
+        self._acao_da_pagina(m, self.sim.logout, status_recusa=200)  # already out: fine
 
     def sim_resetar(self, _: re.Match[str]) -> None:
         self.sim.resetar()
@@ -328,6 +416,10 @@ _ROTAS: list[tuple[str, re.Pattern[str], _Rota]] = [
         ("GET", r"/__sim/contagem", _Manipulador.sim_contagem),
         ("GET", r"/__sim/falhas", _Manipulador.sim_ler_falhas),
         ("POST", r"/__sim/falhas", _Manipulador.sim_definir_falhas),
+        ("GET", r"/__sim/config", _Manipulador.sim_ler_config),
+        ("POST", r"/__sim/config", _Manipulador.sim_definir_config),
+        ("POST", r"/__sim/responder", _Manipulador.sim_responder),
+        ("POST", r"/__sim/pagina/responder", _Manipulador.sim_pagina_responder),
         ("GET", r"/__sim/instancias", _Manipulador.sim_instancias),
         ("POST", rf"/__sim/instancias/{_INST}/escanear", _Manipulador.sim_escanear),
         ("POST", rf"/__sim/instancias/{_INST}/desconectar", _Manipulador.sim_desconectar),
@@ -380,10 +472,21 @@ def iniciar_em_thread(
     host: str = SIMULADOR_HOST,
     api_key: str = SIMULADOR_API_KEY,
     auto_conectar_s: float | None = None,
+    leitura_s: float | None = None,
+    criar_sob_demanda: bool = False,
+    instancias: Iterable[str] = (),
 ) -> ServidorSimulador:
     """An in-process simulator for tests: ``with iniciar_em_thread() as sim: sim.url ...``.
 
-    ``auto_conectar_s`` defaults to None here (only an explicit "scan" connects), so tests
-    decide when pairing happens."""
-    simulador = Simulador(api_key=api_key, auto_conectar_s=auto_conectar_s)
+    ``auto_conectar_s`` and ``leitura_s`` default to None here (only an explicit "scan"
+    connects, nobody reads), so tests decide when pairing and reading happen. ``instancias``
+    are created already paired; ``criar_sob_demanda`` serves any name, as before instances had
+    to be created."""
+    simulador = Simulador(
+        api_key=api_key,
+        auto_conectar_s=auto_conectar_s,
+        leitura_s=leitura_s,
+        criar_sob_demanda=criar_sob_demanda,
+        instancias=instancias,
+    )
     return ServidorSimulador(simulador, host=host, porta=porta).iniciar_em_thread()
