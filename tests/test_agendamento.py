@@ -197,9 +197,9 @@ def test_desativar_e_excluir_automacao_cancelam_pendentes(cliente):
     motivos = {j.id_whatsapp_automacao: j.motivo_cancelamento for j in _jobs(lead)}
     assert motivos == {aut1: "automacao_desativada", aut2: "automacao_excluida"}
     assert cliente.get(f"/api/whatsapp/automations/{aut2}", headers=gestor).status_code == 404
-    assert [a["id"] for a in cliente.get("/api/whatsapp/automations", headers=gestor).json()["itens"]] == [
-        aut1
-    ]
+    assert [
+        a["id"] for a in cliente.get("/api/whatsapp/automations", headers=gestor).json()["itens"]
+    ] == [aut1]
 
 
 def _injetar_falha_ao_agendar(banco) -> None:  # type: ignore[no-untyped-def]

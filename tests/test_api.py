@@ -85,7 +85,9 @@ def test_criar_lead_normaliza_telefone_e_recusa_invalido(cliente):
         "nome": "Deve ter pelo menos 1 caractere(s).",
         "telefone": "Telefone inválido para o país informado.",
     }
-    assert [lead["nome"] for lead in cliente.get("/api/leads", headers=cabecalho).json()["itens"]] == ["Ana"]
+    assert [
+        lead["nome"] for lead in cliente.get("/api/leads", headers=cabecalho).json()["itens"]
+    ] == ["Ana"]
 
 
 def test_busca_e_filtro_de_leads(cliente):
@@ -94,7 +96,8 @@ def test_busca_e_filtro_de_leads(cliente):
     criar_lead(empresa, nome="João Pereira", telefone="+5521987650002", estagio=1)
     cabecalho = login(cliente, empresa.usuarios["vendedor"])
     nomes = lambda **p: sorted(
-        lead["nome"] for lead in cliente.get("/api/leads", params=p, headers=cabecalho).json()["itens"]
+        lead["nome"]
+        for lead in cliente.get("/api/leads", params=p, headers=cabecalho).json()["itens"]
     )
     assert nomes(q="mari") == ["Mariana Souza"]
     assert nomes(q="21987") == ["João Pereira"]
