@@ -56,25 +56,80 @@ class _Confirma:
         return ResultadoConfirmacao(self.confirmacao, provider_message_id="wamid.X")
 
 
-def test_reaper_devolve_claim_sem_envio_iniciado(banco):
+def test_reaper_devolve_claim_sem_envio_iniciado_de_dono_calado(banco):
+    """The owner stopped beating (it died): its unstarted claim is back after the heartbeat
+    deadline (30 s by default), not after the whole claim deadline."""
     _empresa, job = _um_job()
     inicio = agora()
-    _definir(job, status="PROCESSANDO", claimed_by="morto:1", claimed_at=inicio, tentativas=1)
+    _definir(
+        job,
+        status="PROCESSANDO",
+        claimed_by="morto:1",
+        claimed_at=inicio,
+        batimento_em=inicio,
+        tentativas=1,
+    )
     provedor = _Confirma(Confirmacao.ENVIADO)
-    with time_machine.travel(inicio + timedelta(seconds=299), tick=False):
+    with time_machine.travel(inicio + timedelta(seconds=29), tick=False):
         assert recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor) == {
             "pendentes": 0,
             "enviados": 0,
             "incertos": 0,
         }
-    with time_machine.travel(inicio + timedelta(seconds=301), tick=False):
+    with time_machine.travel(inicio + timedelta(seconds=31), tick=False):
         assert (
             recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor)["pendentes"]
             == 1
         )
     lido = _ler(job)
-    assert (lido.status, lido.claimed_by) == ("PENDENTE", None)
+    assert (lido.status, lido.claimed_by, lido.batimento_em) == ("PENDENTE", None, None)
     assert provedor.perguntas == 0, "no send started: nothing to ask the provider"
+
+
+def test_claim_que_bate_so_volta_no_teto(banco):
+    """A beating owner keeps its claim; only PRAZO_REIVINDICACAO_S (300 s) is a ceiling."""
+    _empresa, job = _um_job()
+    inicio = agora()
+    _definir(
+        job,
+        status="PROCESSANDO",
+        claimed_by="vivo:1",
+        claimed_at=inicio,
+        batimento_em=inicio + timedelta(seconds=295),
+        tentativas=1,
+    )
+    with time_machine.travel(inicio + timedelta(seconds=299), tick=False):
+        assert recuperar_reivindicacoes_vencidas()["pendentes"] == 0
+    with time_machine.travel(inicio + timedelta(seconds=301), tick=False):
+        assert recuperar_reivindicacoes_vencidas()["pendentes"] == 1
+
+
+def test_envio_iniciado_de_dono_calado_espera_o_timeout_do_provedor(banco):
+    """Silent owner, started send: reconciled only once no provider call can still be in
+    flight (PROVEDOR_TIMEOUT_S + margin after the send began)."""
+    _empresa, job = _um_job()
+    inicio = agora()
+    _definir(
+        job,
+        status="PROCESSANDO",
+        claimed_by="morto:1",
+        claimed_at=inicio,
+        batimento_em=inicio,
+        envio_iniciado_em=inicio + timedelta(seconds=20),
+        tentativas=1,
+    )
+    provedor = _Confirma(Confirmacao.ENVIADO)
+    # Silent for 40 s, but the send began 20 s ago (timeout 30 s + 5 s margin).
+    with time_machine.travel(inicio + timedelta(seconds=40), tick=False):
+        assert recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor) == {
+            "pendentes": 0,
+            "enviados": 0,
+            "incertos": 0,
+        }
+    with time_machine.travel(inicio + timedelta(seconds=56), tick=False):
+        resultado = recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor)
+    assert resultado["enviados"] == 1 and provedor.perguntas == 1
+    assert _ler(job).status == "ENVIADO"
 
 
 @pytest.mark.parametrize(
