@@ -2,6 +2,8 @@
 #   make run        set up, migrate, seed, start the WhatsApp simulator, serve the app on $(PORT)
 #   make test       the whole suite (unit, API, DB, e2e in Chromium); PYTEST_ARGS passes through
 #   make lint / typecheck / e2e / worker
+#   make lock       re-resolve requirements.lock (every Python dependency pinned) to the newest
+#                   versions pyproject.toml allows; commit the result
 # A second `make run` reinstalls nothing and reuses the frontend build when the compiled
 # frontend did not change (scripts/reflex_prod.py).
 
@@ -19,6 +21,13 @@ PY := $(VENV)/bin/python
 INSTALADO := $(VENV)/.instalado
 TOOLS := .tools
 BUN := $(TOOLS)/.bun-$(BUN_VERSION)
+# Pins for every Python package (direct and transitive), used as pip constraints by every
+# install, so a clone installs what CI tested. Compiled by uv, which lives in its own venv under
+# .tools and is never a dependency of the app.
+LOCK := requirements.lock
+UV_VERSION := 0.13.8
+UV_VENV := $(TOOLS)/uv-$(UV_VERSION)
+UV := $(UV_VENV)/bin/uv
 
 # Reflex downloads bun from the internet unless told to use the one on PATH.
 export REFLEX_USE_SYSTEM_BUN := 1
@@ -31,15 +40,24 @@ NPM_CONFIG_REGISTRY := $(shell npm config get registry 2>/dev/null)
 endif
 export NPM_CONFIG_REGISTRY
 
-.PHONY: run test e2e lint typecheck worker venv bun clean
+.PHONY: run test e2e lint typecheck worker venv bun lock clean
 
 venv: $(INSTALADO)
 bun: $(BUN)
 
-$(INSTALADO): pyproject.toml
+$(INSTALADO): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e '.[dev]'
 	@touch $@
+
+$(UV):
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# One resolution for every platform and every Python that pyproject.toml allows (--universal).
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --upgrade \
+		--quiet --custom-compile-command 'make lock' --output-file $(LOCK)
 
 $(BUN):
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)

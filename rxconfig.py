@@ -14,5 +14,8 @@ config = rx.Config(
     telemetry_enabled=False,
     frontend_port=_cfg.port,
     backend_port=_cfg.port,
+    # Reflex wraps the backend (and the mounted REST API) in its own CORS middleware and gives
+    # the same list to the Socket.IO server; its default "*" with credentials echoes any Origin.
+    cors_allowed_origins=_cfg.origens_cors(),
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

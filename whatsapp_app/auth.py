@@ -3,14 +3,18 @@
 A session is an opaque random token: the browser keeps it in the ``wa_sessao`` cookie and API
 clients send it as ``Authorization: Bearer``. Only its SHA-256 is stored, so a database leak
 does not leak live sessions. Passwords are hashed with Argon2id (argon2-cffi).
+
+Login limiter: at most ``LOGIN_MAX_TENTATIVAS`` password checks per normalised e-mail per
+``LOGIN_JANELA_MINUTOS``, reserved atomically before each check (``_reservar_tentativa``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -27,7 +31,11 @@ from whatsapp_app.validacoes import MuitasTentativas, NaoAutenticado, SemPermiss
 NOME_COOKIE = "wa_sessao"
 MENSAGEM_CREDENCIAIS = "E-mail ou senha inválidos."
 MENSAGEM_BLOQUEIO = "Muitas tentativas de login. Aguarde alguns minutos e tente de novo."
-FATOR_LIMITE_IP = 4  # an IP may fail this many times the per-e-mail limit (shared offices)
+# An address that failed this many times the per-e-mail limit within the window is spraying
+# (shared offices stay below it); see _registrar_falha for what that costs it.
+FATOR_LIMITE_IP = 4
+_ESPACO_TRAVA_LOGIN = 0x6C6F67  # first key of pg_advisory_xact_lock(int, int) for the limiter
+_SEM_IP = ""  # a reservation or a spent budget: not a failure of any address
 
 _hasher = PasswordHasher()
 _HASH_FALSO = _hasher.hash(secrets.token_hex(16))  # keeps timing equal for unknown e-mails
@@ -71,62 +79,162 @@ def _normalizar_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _bloqueado(s: Session, *, email: str, ip: str) -> bool:
-    cfg = configuracoes()
-    desde = agora() - timedelta(minutes=cfg.login_janela_minutos)
-    por_email = s.exec(
-        select(sa.func.count())
-        .select_from(TentativaLogin)
-        .where(TentativaLogin.email == email, col(TentativaLogin.criado_em) >= desde)
-    ).one()
-    por_ip = s.exec(
-        select(sa.func.count())
-        .select_from(TentativaLogin)
-        .where(TentativaLogin.ip == ip, col(TentativaLogin.criado_em) >= desde)
-    ).one()
-    return por_email >= cfg.login_max_tentativas or por_ip >= (
-        cfg.login_max_tentativas * FATOR_LIMITE_IP
+class LoginBloqueado(MuitasTentativas):
+    """429 that says how long to wait; the API sends ``cabecalhos`` along (``Retry-After``)."""
+
+    def __init__(self, espera_s: int) -> None:
+        super().__init__(MENSAGEM_BLOQUEIO)
+        self.espera_s = espera_s
+        self.cabecalhos = {"Retry-After": str(espera_s)}
+
+
+@dataclass(frozen=True)
+class _Reserva:
+    """One password check the limiter granted, recorded before the check runs."""
+
+    id: str
+    id_usuario: str | None
+    senha_hash: str
+    ativo: bool
+
+
+def _janela() -> timedelta:
+    return timedelta(minutes=configuracoes().login_janela_minutos)
+
+
+def _travar_email(s: Session, email: str) -> None:
+    """Serialise the limiter for one e-mail across threads, processes and instances.
+
+    PostgreSQL: a transaction-scoped advisory lock on the e-mail's hash (an unknown e-mail has
+    no row to lock; a hash collision only makes two e-mails queue). SQLite: nothing to add, the
+    transaction began with ``BEGIN IMMEDIATE`` (db.py), which holds the database's write lock
+    until commit; the read below happens inside it.
+    """
+    if db.eh_postgres(s):
+        chave = int.from_bytes(hashlib.sha256(email.encode()).digest()[:4], "big", signed=True)
+        s.connection().execute(
+            sa.text("SELECT pg_advisory_xact_lock(:espaco, :chave)"),
+            {"espaco": _ESPACO_TRAVA_LOGIN, "chave": chave},
+        )
+
+
+def _tentativas_na_janela(s: Session, email: str, desde: datetime) -> list[datetime]:
+    return list(
+        s.exec(
+            select(TentativaLogin.criado_em)
+            .where(TentativaLogin.email == email, col(TentativaLogin.criado_em) >= desde)
+            .order_by(col(TentativaLogin.criado_em))
+        ).all()
     )
+
+
+def _reservar_tentativa(email: str) -> _Reserva:
+    """Count and record the attempt in one locked transaction, BEFORE the password check.
+
+    Every row of ``tentativa_login`` for the e-mail inside the window is one password check
+    (granted, failed or still running), so at most ``LOGIN_MAX_TENTATIVAS`` checks happen per
+    window whatever the concurrency. The reservation carries no IP until it is known to have
+    failed: the per-IP count sees failures only.
+    """
+    cfg = configuracoes()
+    momento = agora()
+    with db.sessao() as s:
+        _travar_email(s, email)
+        tentativas = _tentativas_na_janela(s, email, momento - _janela())
+        excedente = len(tentativas) - cfg.login_max_tentativas
+        if excedente >= 0:
+            # The lock lifts when enough of the oldest attempts leave the window.
+            libera_em = tentativas[excedente] + _janela()
+            raise LoginBloqueado(max(1, math.ceil((libera_em - momento).total_seconds())))
+        usuario = s.exec(select(Usuario).where(Usuario.email == email)).first()
+        reserva = TentativaLogin(email=email, ip=_SEM_IP, criado_em=momento)
+        s.add(reserva)
+    return _Reserva(
+        id=reserva.id,
+        id_usuario=usuario.id if usuario else None,
+        senha_hash=usuario.senha_hash if usuario else _HASH_FALSO,
+        ativo=bool(usuario and usuario.ativo),
+    )
+
+
+def _registrar_falha(reserva: _Reserva, *, email: str, ip: str) -> None:
+    """The reservation becomes a failure of ``ip``. From an address that already failed
+    ``FATOR_LIMITE_IP`` x the limit (a spray over many e-mails), a failure also spends the
+    rest of that e-mail's budget: one guess per account instead of ``LOGIN_MAX_TENTATIVAS``.
+    The address itself is never refused, so a correct password from it still gets in."""
+    cfg = configuracoes()
+    momento = agora()
+    desde = momento - _janela()
+    with db.sessao() as s:
+        marcadas = s.exec(
+            sa.update(TentativaLogin)  # type: ignore[call-overload]
+            .where(col(TentativaLogin.id) == reserva.id)
+            .values(ip=ip)
+        ).rowcount
+        if not marcadas:  # a concurrent success cleared the e-mail's rows: still count it
+            s.add(TentativaLogin(email=email, ip=ip, criado_em=momento))
+            s.flush()
+        falhas_ip = s.exec(
+            select(sa.func.count())
+            .select_from(TentativaLogin)
+            .where(TentativaLogin.ip == ip, col(TentativaLogin.criado_em) >= desde)
+        ).one()
+        if falhas_ip > cfg.login_max_tentativas * FATOR_LIMITE_IP:
+            _travar_email(s, email)
+            faltam = cfg.login_max_tentativas - len(_tentativas_na_janela(s, email, desde))
+            s.add_all(
+                TentativaLogin(email=email, ip=_SEM_IP, criado_em=momento) for _ in range(faltam)
+            )
+            _log.warning("login: endereço com muitas falhas", extra={"email": email, "ip": ip})
 
 
 def autenticar(*, email: str, senha: str, ip: str) -> tuple[str, Contexto]:
     """Check the credentials and open a session; returns ``(token, contexto)``.
 
-    Errors are deliberately generic (never "user not found"). Failures are recorded in their
-    own transaction so the rate limit holds across processes and instances.
+    Errors are deliberately generic (never "user not found"); an unknown e-mail costs the same
+    Argon2 check. The attempt is reserved in the database before the check (``_reservar_tentativa``)
+    and the slow check runs outside any transaction, so the limit holds across processes and
+    instances without serialising logins behind a lock.
     """
     email = _normalizar_email(email)
-    with db.sessao() as s:
-        if _bloqueado(s, email=email, ip=ip):
-            _log.warning("login bloqueado", extra={"email": email, "ip": ip})
-            raise MuitasTentativas(MENSAGEM_BLOQUEIO)
-        usuario = s.exec(select(Usuario).where(Usuario.email == email)).first()
-        valido = _senha_confere(usuario.senha_hash if usuario else _HASH_FALSO, senha)
-        if not (usuario and usuario.ativo and valido):
-            s.add(TentativaLogin(email=email, ip=ip))
-            _log.info("login recusado", extra={"email": email, "ip": ip})
-            falhou = True
-        else:
-            falhou = False
-            s.exec(sa.delete(TentativaLogin).where(col(TentativaLogin.email) == email))  # type: ignore[call-overload]
-            token = secrets.token_urlsafe(32)
-            momento = agora()
-            s.add(
-                SessaoUsuario(
-                    id_empresa=usuario.id_empresa,
-                    id_usuario=usuario.id,
-                    token_hash=_hash_token(token),
-                    criado_em=momento,
-                    expira_em=momento + timedelta(hours=configuracoes().sessao_horas),
-                )
-            )
-            if _hasher.check_needs_rehash(usuario.senha_hash):
-                usuario.senha_hash = _hasher.hash(senha)
-                s.add(usuario)
-    if falhou:
+    ip = (ip or "desconhecido")[:64]
+    if any(ord(c) < 0x20 for c in email):
+        # The REST API refuses these before any route (api/seguranca.py); this covers callers
+        # that do not cross it (a Reflex event): PostgreSQL cannot even compare text with NUL.
         raise NaoAutenticado(MENSAGEM_CREDENCIAIS, codigo="credenciais_invalidas")
+    try:
+        reserva = _reservar_tentativa(email)
+    except LoginBloqueado as exc:
+        _log.warning("login bloqueado", extra={"email": email, "ip": ip, "espera_s": exc.espera_s})
+        raise
+    valido = _senha_confere(reserva.senha_hash, senha)
+    if not (reserva.id_usuario and reserva.ativo and valido):
+        _registrar_falha(reserva, email=email, ip=ip)
+        _log.info("login recusado", extra={"email": email, "ip": ip})
+        raise NaoAutenticado(MENSAGEM_CREDENCIAIS, codigo="credenciais_invalidas")
+    token = secrets.token_urlsafe(32)
+    with db.sessao() as s:
+        # Success zeroes the e-mail's counter (the reservation included).
+        s.exec(sa.delete(TentativaLogin).where(col(TentativaLogin.email) == email))  # type: ignore[call-overload]
+        usuario = s.get(Usuario, reserva.id_usuario)
+        if usuario is None or not usuario.ativo:  # removed or disabled during the check
+            raise NaoAutenticado(MENSAGEM_CREDENCIAIS, codigo="credenciais_invalidas")
+        momento = agora()
+        s.add(
+            SessaoUsuario(
+                id_empresa=usuario.id_empresa,
+                id_usuario=usuario.id,
+                token_hash=_hash_token(token),
+                criado_em=momento,
+                expira_em=momento + timedelta(hours=configuracoes().sessao_horas),
+            )
+        )
+        if _hasher.check_needs_rehash(usuario.senha_hash):
+            usuario.senha_hash = _hasher.hash(senha)
+            s.add(usuario)
     contexto = contexto_por_token(token)
-    assert contexto is not None
+    if contexto is None:
+        raise NaoAutenticado(MENSAGEM_CREDENCIAIS, codigo="credenciais_invalidas")
     _log.info("login", extra={"id_usuario": contexto.id_usuario, "id_empresa": contexto.id_empresa})
     return token, contexto
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,9 +56,21 @@ class Configuracoes(BaseSettings):
     despacho_msgs_por_segundo: float = Field(default=20.0, gt=0, le=80)  # per instance
     prazo_reivindicacao_s: float = Field(default=300.0, gt=0)  # stale PROCESSANDO after this
     provedor_timeout_s: float = Field(default=30.0, gt=0)
+    # Heartbeat of the claims in flight: each dispatcher refreshes ``batimento_em`` of its
+    # claims every BATIMENTO_INTERVALO_S; the reaper (every REAPER_INTERVALO_S) takes back the
+    # claims of a dispatcher silent for BATIMENTO_PRAZO_S (it died), never a live one's.
+    batimento_intervalo_s: float = Field(default=10.0, gt=0)
+    batimento_prazo_s: float = Field(default=30.0, gt=0)
+    reaper_intervalo_s: float = Field(default=15.0, gt=0)
 
     # Where providers reach this app (webhook URLs); empty = http://127.0.0.1:{PORT}.
     app_url_publica: str = ""
+    # Browser origins that may call the API with the session cookie (CORS) and open the Reflex
+    # websocket, comma-separated. Empty = the app's own: APP_URL_PUBLICA's origin plus
+    # http://localhost:{PORT} and http://127.0.0.1:{PORT}. "*" is refused (credentials).
+    cors_origens: str = ""
+    # Largest request body the REST API reads (webhooks included), counted while reading.
+    api_max_corpo_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     # Connectivity poller: interval, and its debounce (conectividade.py): a new state is
     # written once seen this many consecutive times AND for at least this many seconds.
     conectividade_intervalo_s: float = Field(default=30.0, gt=0)
@@ -75,10 +88,37 @@ class Configuracoes(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _batimento_dentro_do_prazo(self) -> Configuracoes:
+        # Two missed beats must not look like a death: the deadline spans several beats.
+        if self.batimento_prazo_s < 2 * self.batimento_intervalo_s:
+            raise ValueError("BATIMENTO_PRAZO_S precisa ser pelo menos 2× BATIMENTO_INTERVALO_S.")
+        return self
+
+    @model_validator(mode="after")
     def _segredo_forte_em_producao(self) -> Configuracoes:
         if self.ambiente == "producao" and self.segredo_app == SEGREDO_DESENVOLVIMENTO:
             raise ValueError("SEGREDO_APP precisa ser definido em produção.")
         return self
+
+    @model_validator(mode="after")
+    def _origens_validas(self) -> Configuracoes:
+        self.origens_cors()  # raises on "*" or on a value that is not an origin
+        return self
+
+    def origens_cors(self) -> list[str]:
+        """The allowed browser origins, normalised the way browsers send ``Origin``."""
+        if self.cors_origens.strip():
+            brutas = [o for o in (p.strip() for p in self.cors_origens.split(",")) if o]
+        else:
+            brutas = [f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"]
+            if self.app_url_publica.strip():
+                brutas.insert(0, self.app_url_publica.strip())
+        origens: list[str] = []
+        for bruta in brutas:
+            origem = _origem(bruta)
+            if origem not in origens:
+                origens.append(origem)
+        return origens
 
     @property
     def usa_sqlite(self) -> bool:
@@ -90,6 +130,26 @@ class Configuracoes(BaseSettings):
             chave, _, valor = item.partition("=")
             forcadas[chave.strip()] = valor.strip().lower() in {"1", "true", "sim", "on"}
         return forcadas
+
+
+_PORTAS_PADRAO = {"http": 80, "https": 443}
+
+
+def _origem(url: str) -> str:
+    """``scheme://host[:port]`` as a browser writes it in ``Origin`` (no path, default port
+    dropped, lower case); raises ValueError for ``*`` or anything that is not an http(s) URL."""
+    if "*" in url:
+        raise ValueError("CORS_ORIGENS não aceita '*': liste as origens permitidas.")
+    partes = urlsplit(url.strip())
+    if partes.scheme not in _PORTAS_PADRAO or not partes.hostname:
+        raise ValueError(f"Origem inválida em CORS_ORIGENS/APP_URL_PUBLICA: {url!r}.")
+    host = partes.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    porta = partes.port
+    if porta is None or porta == _PORTAS_PADRAO[partes.scheme]:
+        return f"{partes.scheme}://{host}"
+    return f"{partes.scheme}://{host}:{porta}"
 
 
 @lru_cache

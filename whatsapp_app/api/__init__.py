@@ -1,6 +1,7 @@
 """The REST API: a FastAPI app mounted into the Reflex backend (``rx.App(api_transformer=...)``).
 
-Routers are thin; every error leaves in the contract's one shape.
+Routers are thin; every error leaves in the contract's one shape. Reflex mounts its own backend
+(pages, websocket) inside this app, so the layers of ``seguranca`` wrap everything it serves.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from whatsapp_app.api import (
     auth,
@@ -23,6 +26,8 @@ from whatsapp_app.api import (
     saude,
     webhooks,
 )
+from whatsapp_app.api.seguranca import CabecalhosSeguranca, EntradaSegura
+from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.validacoes import ErroApp, corpo_erro, traduzir_erros
 
@@ -38,10 +43,23 @@ _CODIGOS_HTTP = {
 }
 
 
+class ApiWhatsapp(FastAPI):
+    """FastAPI with the security layers outside Starlette's own stack: ``ServerErrorMiddleware``
+    renders the 500 itself, past any middleware added with ``add_middleware``, so the headers
+    layer must wrap it; the input layer runs before routing, auth and the CORS middleware that
+    Reflex adds (``App._add_cors``) to the app it mounts."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        pilha = super().build_middleware_stack()
+        return CabecalhosSeguranca(EntradaSegura(pilha, lambda: self.openapi().get("paths", {})))
+
+
 def _registrar_erros(api: FastAPI) -> None:
     @api.exception_handler(ErroApp)
     async def _erro_app(_request: Request, exc: ErroApp) -> JSONResponse:
-        return JSONResponse(exc.corpo(), status_code=exc.status)
+        # e.g. ``Retry-After`` on the login limiter's 429
+        cabecalhos: dict[str, str] | None = getattr(exc, "cabecalhos", None)
+        return JSONResponse(exc.corpo(), status_code=exc.status, headers=cabecalhos)
 
     @api.exception_handler(RequestValidationError)
     async def _validacao(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -71,8 +89,18 @@ def _registrar_erros(api: FastAPI) -> None:
 
 def criar_api() -> FastAPI:
     configurar_logs()
-    api = FastAPI(
+    api = ApiWhatsapp(
         title="WhatsApp follow-up API", docs_url="/api/docs", openapi_url="/api/openapi.json"
+    )
+    # The same origins rxconfig hands to Reflex's own CORS layers (which wrap this app when it is
+    # served); here so the API holds the policy on its own too. Never "*" (config refuses it).
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=configuracoes().origens_cors(),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["*"],
+        max_age=600,
     )
     _registrar_erros(api)
     for modulo in (saude, auth, empresa, leads, automacoes, despacho, flags, instancias, webhooks):
