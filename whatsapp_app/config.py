@@ -7,6 +7,7 @@ changing the environment.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -56,6 +57,9 @@ class Configuracoes(BaseSettings):
     despacho_msgs_por_segundo: float = Field(default=20.0, gt=0, le=80)  # per instance
     prazo_reivindicacao_s: float = Field(default=300.0, gt=0)  # stale PROCESSANDO after this
     provedor_timeout_s: float = Field(default=30.0, gt=0)
+    # Private networks (CIDR, comma-separated) a provider URL may point at in production
+    # (e.g. a self-hosted Evolution: "10.0.5.0/24"); link-local/metadata are never allowed.
+    provedor_redes_permitidas: str = ""
     # Heartbeat of the claims in flight: each dispatcher refreshes ``batimento_em`` of its
     # claims every BATIMENTO_INTERVALO_S; the reaper (every REAPER_INTERVALO_S) takes back the
     # claims of a dispatcher silent for BATIMENTO_PRAZO_S (it died), never a live one's.
@@ -119,6 +123,21 @@ class Configuracoes(BaseSettings):
             if origem not in origens:
                 origens.append(origem)
         return origens
+
+    def redes_provedor_permitidas(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(parte.strip(), strict=False)
+            for parte in self.provedor_redes_permitidas.split(",")
+            if parte.strip()
+        ]
+
+    @model_validator(mode="after")
+    def _redes_validas(self) -> Configuracoes:
+        try:
+            self.redes_provedor_permitidas()
+        except ValueError as exc:
+            raise ValueError(f"PROVEDOR_REDES_PERMITIDAS inválido: {exc}") from None
+        return self
 
     @property
     def usa_sqlite(self) -> bool:

@@ -41,6 +41,7 @@ from whatsapp_app.providers.cloud_api import (
 )
 from whatsapp_app.providers.evolution import ErroProvedor, ProvedorEvolution
 from whatsapp_app.providers.fabrica import AdaptadorProvedor
+from whatsapp_app.providers.guarda import EnderecoRecusado, verificar_url
 from whatsapp_app.tempo import agora
 from whatsapp_app.validacoes import (
     Conflito,
@@ -76,10 +77,15 @@ _URL_HTTP = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$", re.IGNORECASE)
 
 
 def _url_http(valor: str) -> str:
+    """A provider URL: http(s), and through the address guard (no internal networks)."""
     if not _URL_HTTP.match(valor):
         raise ValueError(
             "Informe uma URL http(s) completa (ex.: https://evolution.suaempresa.com)."
         )
+    try:
+        verificar_url(valor)
+    except EnderecoRecusado as exc:
+        raise ValueError(exc.mensagem) from None
     return valor.rstrip("/")
 
 

@@ -35,6 +35,7 @@ from whatsapp_app.providers.evolution import (
     ErroProvedor,
     digitos,
     enviar_classificando,
+    erro_de_rede,
     json_ou_vazio,
     resultado_status_http,
     segundos_retry_after,
@@ -524,9 +525,7 @@ class ProvedorCloudApi:
                 timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
-            raise ErroProvedor(
-                f"Cloud API inacessível: {type(exc).__name__}", retentavel=True
-            ) from exc
+            raise erro_de_rede(exc, "cloud_api", phone_number_id=self.phone_number_id) from exc
         if 200 <= resposta.status_code < 300:
             return EstadoConexao(StatusConexao.CONECTADO)
         codigo, mensagem = _erro_graph(json_ou_vazio(resposta))
@@ -595,9 +594,7 @@ class ProvedorCloudApi:
                 url, params=params, headers=self._cabecalhos(), timeout=self._timeout
             )
         except httpx.HTTPError as exc:
-            raise ErroProvedor(
-                f"Cloud API inacessível: {type(exc).__name__}", retentavel=True
-            ) from exc
+            raise erro_de_rede(exc, "cloud_api", phone_number_id=self.phone_number_id) from exc
         corpo = json_ou_vazio(resposta)
         status = resposta.status_code
         if 200 <= status < 300:

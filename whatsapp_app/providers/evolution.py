@@ -38,6 +38,7 @@ from whatsapp_app.providers.evolution_webhook import (
 from whatsapp_app.providers.evolution_webhook import (
     interpretar_webhook as interpretar_webhook,  # re-exported: callers import it from here
 )
+from whatsapp_app.providers.guarda import EnderecoRecusado
 from whatsapp_app.validacoes import variantes_telefone
 
 _log = logger("providers.evolution")
@@ -58,6 +59,12 @@ ERRO_INSTANCIA = "Instância não encontrada no provedor."
 ERRO_DESCONECTADA = "Instância desconectada do WhatsApp."
 ERRO_INACESSIVEL = "Provedor inacessível (conexão recusada ou sem resposta ao conectar)."
 ERRO_SEM_RESPOSTA = "O provedor não respondeu: a mensagem pode ter sido enviada."
+# One message for every network failure of a management call (refused, timeout, TLS, DNS...):
+# distinct messages would let an admin map the network through a provider URL (the detail
+# goes to the log).
+ERRO_SEM_CONEXAO = (
+    "Provedor inacessível: não foi possível falar com ele. Confira o endereço e se ele está no ar."
+)
 
 
 class ErroProvedor(RuntimeError):
@@ -83,8 +90,10 @@ _NUNCA_ENVIADO: tuple[type[Exception], ...] = (
     httpx.PoolTimeout,
     httpx.ProxyError,
 )
-# The request could not even be built or framed (bad URL, bad header): a configuration error.
+# The request could not even be built or framed (bad URL, bad header), or the address guard
+# refused its host: a configuration error.
 _REQUISICAO_INVALIDA: tuple[type[Exception], ...] = (
+    EnderecoRecusado,
     httpx.UnsupportedProtocol,
     httpx.LocalProtocolError,
     httpx.InvalidURL,
@@ -104,6 +113,8 @@ def desfecho_de_excecao(exc: BaseException) -> ResultadoEnvio:
     """
     if isinstance(exc, _NUNCA_ENVIADO):
         return ResultadoEnvio(Desfecho.RETENTAVEL, erro=ERRO_INACESSIVEL)
+    if isinstance(exc, EnderecoRecusado):
+        return ResultadoEnvio(Desfecho.PERMANENTE, erro=exc.mensagem)
     if isinstance(exc, _REQUISICAO_INVALIDA):
         return ResultadoEnvio(
             Desfecho.PERMANENTE, erro=f"Requisição inválida para o provedor: {exc}"
@@ -111,6 +122,14 @@ def desfecho_de_excecao(exc: BaseException) -> ResultadoEnvio:
     if isinstance(exc, httpx.TimeoutException):
         return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} (tempo esgotado)")
     return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} ({type(exc).__name__})")
+
+
+def erro_de_rede(exc: httpx.HTTPError, provedor: str, **contexto: Any) -> ErroProvedor:
+    """A management call's network failure as the one pt-BR message (detail in the log)."""
+    _log.warning(f"{provedor}: falha de rede", extra={**contexto, "erro": type(exc).__name__[:64]})
+    if isinstance(exc, EnderecoRecusado):
+        return ErroProvedor(exc.mensagem)
+    return ErroProvedor(ERRO_SEM_CONEXAO, retentavel=True)
 
 
 def enviar_classificando(
@@ -349,13 +368,7 @@ class ProvedorEvolution:
         try:
             resposta = self._requisitar(metodo, rota, json=json)
         except httpx.HTTPError as exc:
-            _log.warning(
-                "evolution: falha de rede",
-                extra={"rota": rota, "instancia": self.instance_name, "erro": type(exc).__name__},
-            )
-            raise ErroProvedor(
-                f"Provedor inacessível: {type(exc).__name__}", retentavel=True
-            ) from exc
+            raise erro_de_rede(exc, "evolution", rota=rota, instancia=self.instance_name) from exc
         if resposta.status_code in (401, 403):
             raise ErroProvedor(ERRO_CREDENCIAIS, status_http=resposta.status_code)
         if resposta.status_code >= 500 or resposta.status_code == 429:
@@ -458,9 +471,7 @@ class ProvedorEvolution:
                 timeout=self._timeout,
             )
         except httpx.HTTPError as exc:
-            raise ErroProvedor(
-                f"Provedor inacessível: {type(exc).__name__}", retentavel=True
-            ) from exc
+            raise erro_de_rede(exc, "evolution", rota="instance/create") from exc
         if resposta.status_code in (401, 403):
             raise ErroProvedor(ERRO_CREDENCIAIS, status_http=resposta.status_code)
         if resposta.status_code >= 400:

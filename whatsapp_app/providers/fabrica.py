@@ -23,6 +23,7 @@ from whatsapp_app.providers.cloud_api import (
     ProvedorCloudApi,
 )
 from whatsapp_app.providers.evolution import ProvedorEvolution
+from whatsapp_app.providers.guarda import gancho_requisicao
 from whatsapp_app.simulador import SIMULADOR_API_KEY, SIMULADOR_HOST
 
 AdaptadorProvedor = ProvedorEvolution | ProvedorCloudApi
@@ -40,9 +41,14 @@ def cliente_http() -> httpx.Client:
             # DESPACHO_CONCORRENCIA): a request queued for a pool slot is what triggers
             # httpcore's closed-connection race (encode/httpcore#1110).
             vagas = max(50, configuracoes().despacho_concorrencia)
+            # Every request passes the address guard (the built-in simulator excepted), and
+            # no redirect is ever followed: a provider cannot bounce us into the network.
+            simulador = (SIMULADOR_HOST, configuracoes().simulador_port)
             _cliente = httpx.Client(
                 limits=httpx.Limits(max_connections=vagas, max_keepalive_connections=vagas),
                 headers={"User-Agent": "whatsapp-app/0.1"},
+                follow_redirects=False,
+                event_hooks={"request": [gancho_requisicao({simulador})]},
             )
         return _cliente
 
