@@ -47,6 +47,20 @@ def variaveis_desconhecidas(mensagem: str) -> list[str]:
     return sorted({v for v in _VARIAVEL.findall(mensagem) if v not in VARIAVEIS_MODELO})
 
 
+_PARAMETRO_MODELO = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+def preencher_modelo(corpo: str, parametros: list[str]) -> str:
+    """A template body with its ``{{1}}..{{n}}`` filled in (a missing value stays visible)."""
+
+    def trocar(m: re.Match[str]) -> str:
+        posicao = int(m.group(1))
+        valor = parametros[posicao - 1] if 0 < posicao <= len(parametros) else ""
+        return valor or m.group(0)
+
+    return _PARAMETRO_MODELO.sub(trocar, corpo)
+
+
 def valores_variaveis(*, nome: str, empresa: str, estagio: str) -> dict[str, str]:
     return {
         "nome": nome,
@@ -177,15 +191,7 @@ def preparar_envio(contexto: ContextoEnvio) -> Envio | None:
     ]
     corpo = contexto.modelo.get("corpo")
     if corpo:
-        texto = re.sub(
-            r"\{\{\s*(\d+)\s*\}\}",
-            lambda m: (
-                parametros[int(m.group(1)) - 1]
-                if 0 < int(m.group(1)) <= len(parametros)
-                else m.group(0)
-            ),
-            str(corpo),
-        )
+        texto = preencher_modelo(str(corpo), parametros)
     else:
         texto = f"[Modelo {contexto.modelo['nome']}] " + " · ".join(parametros)
     return Envio(

@@ -8,8 +8,14 @@ One app process runs at a time (``_ServidorApp``), in the mode the test asks for
   or Redis is down.
 
 Each start runs ``alembic upgrade head`` and ``python -m whatsapp_app.seed`` (with DEMO_SENHA)
-against that database, then ``scripts/reflex_prod.py run --env prod`` (``reflex run`` that reuses
-an unchanged frontend build) and waits for Reflex's ``GET /ping``.
+against that database, starts the WhatsApp simulator on a free port (the app's SIMULADOR_PORT),
+then ``scripts/reflex_prod.py run --env prod`` (``reflex run`` that reuses an unchanged frontend
+build), waits for Reflex's ``GET /ping`` and connects the demo's simulator instance
+(``python -m whatsapp_app.simulador.preparar``, as ``make run`` does), so follow-ups really go
+out and the contact's replies come back through the webhook.
+
+``violacoes_axe`` runs axe-core (``/work/shared/tools/axe.min.js`` or E2E_AXE) on a part of the
+page and returns its serious and critical violations.
 
 The frontend is built in ``.web-e2e/`` (REFLEX_WEB_WORKDIR), not ``.web/``: Reflex serves the
 files of ``.web/build/client`` from disk and bakes the port into them, so building in ``.web``
@@ -54,6 +60,7 @@ REDIS_PADRAO = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 # A first start builds the frontend (installs its packages when .web-e2e is new).
 ESPERA_INICIO_S = float(os.environ.get("E2E_STARTUP_TIMEOUT", "600"))
 NO_CI = os.environ.get("CI") == "true"
+AXE = Path(os.environ.get("E2E_AXE", "/work/shared/tools/axe.min.js"))
 TOKEN_METRICAS = "e2e-metricas-" + secrets.token_hex(8)
 _PARTIDAS: list[str] = []  # one line per app start, shown in the terminal summary
 
@@ -107,6 +114,8 @@ class AppEmExecucao:
     log: Path
     segundos_para_subir: float
     limpar: list[tuple[str, str]] = field(default_factory=list)
+    simulador_url: str = ""
+    simulador: subprocess.Popen[bytes] | None = None
 
     def cauda_do_log(self, linhas: int = 60) -> str:
         with contextlib.suppress(OSError):
@@ -182,6 +191,9 @@ class _ServidorApp:
             porta = _porta_livre(PORTA_PADRAO)
             url = f"http://127.0.0.1:{porta}"
             env["PORT"] = str(porta)
+            env.pop("APP_URL_PUBLICA", None)  # the webhooks come back to this app
+            simulador, simulador_url = self._iniciar_simulador(modo, env)
+            limpar.append(("processo", str(simulador.pid)))
             log = self.pasta / f"app-{modo}.log"
             inicio = time.monotonic()
             with log.open("wb") as saida:
@@ -207,7 +219,18 @@ class _ServidorApp:
         except BaseException:
             _limpar(limpar)
             raise
-        app = AppEmExecucao(modo, url, email, env["DEMO_SENHA"], processo, log, 0.0, limpar)
+        app = AppEmExecucao(
+            modo,
+            url,
+            email,
+            env["DEMO_SENHA"],
+            processo,
+            log,
+            0.0,
+            limpar,
+            simulador_url,
+            simulador,
+        )
         while not _responde(f"{url}/ping"):
             if processo.poll() is not None or time.monotonic() - inicio > ESPERA_INICIO_S:
                 self.atual = app
@@ -219,12 +242,49 @@ class _ServidorApp:
                 pytest.fail(self.falhas[modo])
             time.sleep(0.25)
         app.segundos_para_subir = time.monotonic() - inicio
+        # The simulator starts empty: create and pair the demo's instance there, webhook set.
+        _rodar([sys.executable, "-m", "whatsapp_app.simulador.preparar", "--limite-s", "60"], env)
         reuso = re.findall(r"\[reflex_prod\] (.*?) \(", app.cauda_do_log(200))
         _PARTIDAS.append(
             f"app {modo} respondeu em {app.segundos_para_subir:.1f}s em {url}"
             f" ({reuso[-1] if reuso else 'sem informação do build'})"
         )
         return app
+
+    def _iniciar_simulador(
+        self, modo: str, env: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], str]:
+        porta = _porta_livre(int(os.environ.get("E2E_SIMULADOR_PORT", "8797")))
+        env["SIMULADOR_PORT"] = str(porta)
+        url = f"http://127.0.0.1:{porta}"
+        with (self.pasta / f"simulador-{modo}.log").open("wb") as saida:
+            processo = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "whatsapp_app.simulador",
+                    "--porta",
+                    str(porta),
+                    "--auto-conectar-s",
+                    "1",
+                    "--leitura-s",
+                    "2",
+                ],
+                cwd=RAIZ,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=saida,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _PROCESSOS[str(processo.pid)] = processo
+        limite = time.monotonic() + 30
+        while not _responde(f"{url}/__sim/config"):
+            if processo.poll() is not None or time.monotonic() > limite:
+                _parar_processo(processo)
+                pytest.fail(f"o simulador não respondeu em {url} (código {processo.returncode})")
+            time.sleep(0.2)
+        return processo, url
 
     def parar(self) -> None:
         app, self.atual = self.atual, None
@@ -250,10 +310,27 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
         terminalreporter.write_line(f"e2e: {linha}")
 
 
+def _parar_processo(processo: subprocess.Popen[bytes]) -> None:
+    if processo.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(processo.pid, signal.SIGTERM)
+        try:
+            processo.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(processo.pid, signal.SIGKILL)
+            processo.wait(timeout=10)
+
+
+_PROCESSOS: dict[str, subprocess.Popen[bytes]] = {}  # helpers of the app (the simulator)
+
+
 def _limpar(recursos: list[tuple[str, str]]) -> None:
-    for tipo, url in recursos:
+    for tipo, valor in recursos:
         if tipo == "pg":
-            apagar_banco_pg(url)
+            apagar_banco_pg(valor)
+        elif tipo == "processo" and valor in _PROCESSOS:
+            _parar_processo(_PROCESSOS.pop(valor))
 
 
 def _email_demo(saida_seed: str) -> str:
@@ -315,3 +392,17 @@ def pagina(navegador) -> Iterator[object]:  # type: ignore[no-untyped-def]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every SQLite-mode test first, then every scale-out one: the app starts once per mode."""
     items.sort(key=lambda item: "app_escalado" in getattr(item, "fixturenames", ()))
+
+
+def violacoes_axe(pagina: object, seletor: str) -> list[dict[str, object]]:
+    """axe-core's serious and critical violations inside ``seletor`` (one line each)."""
+    pagina.add_script_tag(content=AXE.read_text())  # type: ignore[attr-defined]
+    violacoes: list[dict[str, object]] = pagina.evaluate(  # type: ignore[attr-defined]
+        """async (seletor) => (await axe.run(document.querySelector(seletor),
+            {resultTypes: ['violations']})).violations
+            .filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => ({id: v.id, impacto: v.impact,
+                        alvos: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))""",
+        seletor,
+    )
+    return violacoes

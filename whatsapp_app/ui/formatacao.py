@@ -95,3 +95,23 @@ def milhar(n: int) -> str:
 def plural(n: int, singular: str, plural_: str) -> str:
     """``1 envio``, ``2 envios``, ``1.234 envios``."""
     return f"{milhar(n)} {singular if n == 1 else plural_}"
+
+
+def hora(iso: str | None, zona: ZoneInfo) -> str:
+    """ISO instant → ``14:05`` in the company's time zone."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(zona).strftime("%H:%M")
+
+
+def rotulo_dia(iso: str | None, zona: ZoneInfo, referencia: datetime) -> str:
+    """The day of an instant as a chat shows it: ``Hoje``, ``Ontem`` or ``25/11/2026``."""
+    if not iso:
+        return ""
+    dia = datetime.fromisoformat(iso).astimezone(zona).date()
+    hoje = referencia.astimezone(zona).date()
+    if dia == hoje:
+        return "Hoje"
+    if (hoje - dia).days == 1:
+        return "Ontem"
+    return dia.strftime("%d/%m/%Y")

@@ -157,7 +157,9 @@ def _conteudo_menu_usuario(lado: str) -> rx.Component:
 
 
 def _menu_usuario_lateral() -> rx.Component:
+    # The visible name and e-mail stay in the button's name (WCAG 2.5.3, label in name).
     gatilho = rx.el.button(
+        rx.el.span("Menu do usuário: ", class_name="wa-sr-only"),
         _avatar(),
         rx.vstack(
             rx.text(EstadoSessao.nome_usuario, style=t.ESTILO_ROTULO, class_name="wa-truncar"),
@@ -176,7 +178,6 @@ def _menu_usuario_lateral() -> rx.Component:
             aria_hidden="true",
         ),
         class_name="wa-usuario-gatilho",
-        aria_label="Menu do usuário",
         type="button",
     )
     return rx.menu.root(rx.menu.trigger(gatilho), _conteudo_menu_usuario("top"))

@@ -29,10 +29,10 @@ RAIO_3 = "var(--radius-3)"
 RAIO_4 = "var(--radius-4)"
 RAIO_CHEIO = "9999px"
 
-# --- Text colours: gray 12 titles and labels, 11 body, 10 helper text and metadata.
+# --- Text colours: gray 12 titles and labels, 11 body, helper text and metadata.
 TEXTO_TITULO = rx.color("gray", 12)
 TEXTO_CORPO = rx.color("gray", 11)
-TEXTO_META = rx.color("gray", 10)
+TEXTO_META = rx.color("gray", 11)  # gray 10 fails AA for 12 px text (ui.md)
 TEXTO_ACENTO = rx.color("accent", 11)
 TEXTO_ERRO = rx.color("red", 11)
 

@@ -1,4 +1,4 @@
-"""Configurações view-model: the company's sending window and the feature flags.
+"""Configurações view-model: the company's sending window, its opt-out words and the flags.
 
 Admins edit; everyone else reads. Every event starts with ``self.contexto(...)`` and calls
 ``empresas`` / ``feature_flags`` inside one ``db.sessao()``; validation is the services' own
@@ -8,12 +8,14 @@ Admins edit; everyone else reads. Every event starts with ``self.contexto(...)``
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypedDict
 
 import reflex as rx
 from pydantic import ValidationError
 
 from whatsapp_app import db, empresas, feature_flags
+from whatsapp_app.conversa import PALAVRAS_OPTOUT_PADRAO
 from whatsapp_app.models import Perfil
 from whatsapp_app.ui.sessao import EstadoSessao
 from whatsapp_app.validacoes import EmpresaAtualizacao, ErroApp, erro_de_validacao
@@ -49,6 +51,9 @@ FUSOS_BRASIL = (
     ("America/Rio_Branco", "Rio Branco (AC)"),
     ("America/Noronha", "Fernando de Noronha"),
 )
+CAMPO_PALAVRAS = "palavras_optout"
+# Several words may be typed or pasted at once: commas, semicolons and line breaks split them.
+_SEPARADORES = re.compile(r"[,;\n]+")
 ORIGENS = {
     "empresa": "Definida para esta empresa.",
     "padrao": "Valor padrão.",
@@ -84,9 +89,24 @@ class EstadoConfiguracoes(EstadoSessao):
     _salvo: str = ""
     alterado: bool = False
 
+    # Opt-out words ("Palavras de descadastro"): their own form and their own "Salvar".
+    palavras: list[str] = []
+    usar_padrao: bool = True  # the company has no list of its own (the defaults apply)
+    palavras_padrao_salvas: bool = True
+    nova_palavra: str = ""
+    erro_palavras: str = ""
+    salvando_palavras: bool = False
+    palavras_alteradas: bool = False
+    _palavras_salvas: str = ""
+
     @rx.var(cache=True)
     def eh_admin(self) -> bool:
         return self.perfil == Perfil.ADMIN.value
+
+    @rx.var(cache=True)
+    def total_palavras_texto(self) -> str:
+        total = len(self.palavras)
+        return f"{total} palavra" + ("" if total == 1 else "s") + " na lista."
 
     # --- internals -------------------------------------------------------------------------
 
@@ -115,11 +135,25 @@ class EstadoConfiguracoes(EstadoSessao):
             for chave, dados in flags.items()
         ]
 
+    def _rascunho_palavras(self) -> str:
+        return json.dumps([self.usar_padrao, self.palavras])
+
+    def _marcar_palavras(self) -> None:
+        self.palavras_alteradas = self._rascunho_palavras() != self._palavras_salvas
+
+    def _ler_palavras(self, publica: dict[str, Any], proprias: list[str] | None) -> None:
+        self.palavras = [str(p) for p in publica[CAMPO_PALAVRAS]]
+        self.usar_padrao = self.palavras_padrao_salvas = not proprias
+        self.nova_palavra = self.erro_palavras = ""
+        self._palavras_salvas = self._rascunho_palavras()
+        self.palavras_alteradas = False
+
     def _ler(self, id_empresa: str) -> None:
         with db.sessao() as s:
-            empresa = empresas.empresa_publica(
-                empresas.obter_empresa(sessao=s, id_empresa=id_empresa)
-            )
+            modelo = empresas.obter_empresa(sessao=s, id_empresa=id_empresa)
+            empresa = empresas.empresa_publica(modelo)
+            proprias = list(modelo.palavras_optout or [])
+        self._ler_palavras(empresa, proprias)
         self._ler_flags(id_empresa)
         salva: dict[str, Any] | None = empresa["janela_envio"]
         self.sem_restricao = salva is None
@@ -234,3 +268,91 @@ class EstadoConfiguracoes(EstadoSessao):
             return
         self._ler_flags(contexto.id_empresa)
         yield rx.toast.success("Recurso " + ("ativado." if ativo else "desativado."))
+
+    # --- opt-out words ---------------------------------------------------------------------
+
+    @rx.event
+    def definir_nova_palavra(self, valor: str):
+        self.nova_palavra = valor[:400]
+        self.erro_palavras = ""
+
+    @rx.event
+    def adicionar_palavra(self, _formulario: dict[str, Any] | None = None):
+        """Add what was typed (one word, or several separated by commas or lines); the
+        service's own validation says what is wrong with it."""
+        self.contexto(Perfil.ADMIN)
+        novas = [p.strip() for p in _SEPARADORES.split(self.nova_palavra) if p.strip()]
+        if not novas:
+            self.erro_palavras = "Digite uma palavra para adicionar."
+            return
+        try:
+            validada = EmpresaAtualizacao(palavras_optout=[*self.palavras, *novas])
+        except ValidationError as exc:
+            campos = erro_de_validacao(exc).campos
+            self.erro_palavras = campos.get(CAMPO_PALAVRAS) or next(iter(campos.values()))
+            return
+        limpas = list(validada.palavras_optout or [])
+        if len(limpas) == len(self.palavras):
+            repetidas = ", ".join(f"“{p}”" for p in novas)
+            self.erro_palavras = f"{repetidas} já está na lista."
+            return
+        self.palavras = limpas
+        self.usar_padrao = False
+        self.nova_palavra = ""
+        self.erro_palavras = ""
+        self._marcar_palavras()
+
+    @rx.event
+    def remover_palavra(self, palavra: str):
+        self.contexto(Perfil.ADMIN)
+        self.palavras = [p for p in self.palavras if p != palavra]
+        self.usar_padrao = False
+        self.erro_palavras = ""
+        self._marcar_palavras()
+
+    @rx.event
+    def restaurar_palavras_padrao(self):
+        self.contexto(Perfil.ADMIN)
+        self.palavras = list(PALAVRAS_OPTOUT_PADRAO)
+        self.usar_padrao = True
+        self.erro_palavras = ""
+        self._marcar_palavras()
+
+    @rx.event
+    def descartar_palavras(self):
+        contexto = self.contexto()
+        with db.sessao() as s:
+            modelo = empresas.obter_empresa(sessao=s, id_empresa=contexto.id_empresa)
+            self._ler_palavras(empresas.empresa_publica(modelo), list(modelo.palavras_optout or []))
+
+    @rx.event
+    def salvar_palavras(self):
+        contexto = self.contexto(Perfil.ADMIN)
+        if self.salvando_palavras:
+            return
+        # The defaults are saved as "none of our own", so they follow the product's defaults.
+        palavras = None if self.usar_padrao else list(self.palavras)
+        try:
+            dados = EmpresaAtualizacao(palavras_optout=palavras)
+        except ValidationError as exc:
+            campos = erro_de_validacao(exc).campos
+            self.erro_palavras = campos.get(CAMPO_PALAVRAS) or next(iter(campos.values()))
+            return
+        self.salvando_palavras = True
+        yield
+        try:
+            with db.sessao() as s:
+                empresa = empresas.atualizar_empresa(
+                    sessao=s, id_empresa=contexto.id_empresa, dados=dados
+                )
+                self._ler_palavras(
+                    empresas.empresa_publica(empresa), list(empresa.palavras_optout or [])
+                )
+        except ErroApp as exc:
+            self.erro_palavras = exc.campos.get(CAMPO_PALAVRAS) or next(
+                iter(exc.campos.values()), exc.mensagem
+            )
+            return
+        finally:
+            self.salvando_palavras = False
+        yield rx.toast.success("Palavras de descadastro salvas.")

@@ -22,6 +22,7 @@ def leads() -> rx.Component:
         quadro(),
         dialogo_novo_lead(),
         gaveta_lead(),
+        on_unmount=EstadoLeads.parar_acompanhamento,
         spacing="4",
         width="100%",
         min_width="0",

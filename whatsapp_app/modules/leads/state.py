@@ -3,11 +3,15 @@
 Every event starts with ``self.contexto()`` and calls the service functions inside one
 ``db.sessao()``; no business rule lives here. The State keeps plain rows (TypedDicts of
 strings) and ids, formatted for display once on the server (pt-BR, company time zone).
+While the page is open a background loop keeps the cards' reply badges and the open drawer's
+conversation current (reads in a worker thread, the state lock held only to write results).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypedDict
@@ -17,8 +21,17 @@ import reflex as rx
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from whatsapp_app import cadastro_automacoes, db, empresas, leads
+from whatsapp_app import conversa, db, empresas, leads
 from whatsapp_app.logs import logger
+from whatsapp_app.models import Perfil
+from whatsapp_app.modules.leads.dados_gaveta import (
+    LEAD_VAZIO,
+    AgendamentoLinha,
+    Gaveta,
+    LeadDetalhe,
+    MensagemBolha,
+    ler_gaveta,
+)
 from whatsapp_app.tempo import agora
 from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, plural, tempo_relativo
 from whatsapp_app.ui.sessao import EstadoSessao
@@ -26,15 +39,16 @@ from whatsapp_app.validacoes import ErroApp, LeadEntrada, erro_de_validacao
 
 _log = logger("ui.leads")
 
+ROTA = "/leads"
 CAMPO_OBRIGATORIO = "Campo obrigatório."
 ESPERA_BUSCA_MS = 300  # milliseconds of typing pause before the search runs
-MOTIVOS_CANCELAMENTO = {
-    "lead_saiu_do_estagio": "O lead saiu do estágio antes do envio.",
-    "automacao_desativada": "A automação foi desativada.",
-    "automacao_excluida": "A automação foi excluída.",
-    "etapa_removida": "A etapa foi removida da automação.",
-    "cancelado_pelo_operador": "Cancelado por um operador.",
-}
+INTERVALO_SONDAGEM_S = 5.0  # seconds between two reads of the reply badges / open conversation
+DURACAO_MAX_SONDAGEM_S = 30 * 60  # a forgotten tab stops polling after this
+PERFIS_OPTIN = (Perfil.ADMIN, Perfil.GESTOR)
+ROLAR_CONVERSA = rx.call_script(
+    "setTimeout(() => { const el = document.getElementById('gaveta-conversa-rolagem'); "
+    "if (el) { el.scrollTop = el.scrollHeight; } }, 60)"
+)
 
 
 class LeadCartao(TypedDict):
@@ -44,6 +58,8 @@ class LeadCartao(TypedDict):
     id_estagio: str
     atualizado_relativo: str
     atualizado_em: str
+    resposta_nao_lida: bool
+    optout: bool
 
 
 class Coluna(TypedDict):
@@ -60,48 +76,7 @@ class EstagioOpcao(TypedDict):
     cor: str
 
 
-class LeadDetalhe(TypedDict):
-    id: str
-    nome: str
-    telefone_formatado: str
-    id_estagio: str
-    nome_estagio: str
-    cor_estagio: str
-    criado_em: str
-    atualizado_em: str
-
-
-class AgendamentoLinha(TypedDict):
-    id: str
-    etapa: str
-    automacao: str
-    agendado_para: str
-    status: str
-    chave: str
-    chave_curta: str
-    erro: str
-    tentativas: int
-    motivo: str
-
-
-LEAD_VAZIO: LeadDetalhe = {
-    "id": "",
-    "nome": "",
-    "telefone_formatado": "",
-    "id_estagio": "",
-    "nome_estagio": "",
-    "cor_estagio": "gray",
-    "criado_em": "",
-    "atualizado_em": "",
-}
-
-
 # --- formatting (display only) ---------------------------------------------------------------
-
-
-def chave_curta(chave: str) -> str:
-    """Each id in the key cut to 8 characters, like a short commit hash (full key on hover)."""
-    return ":".join(parte[:8] for parte in chave.split(":"))
 
 
 def resumo_movimento(nome_estagio: str, noop: bool, criados: int, cancelados: int) -> str:
@@ -129,7 +104,38 @@ def _cartao(lead: dict[str, Any], referencia: datetime, fuso: ZoneInfo) -> LeadC
         "id_estagio": lead["id_estagio"],
         "atualizado_relativo": tempo_relativo(lead["atualizado_em"], referencia),
         "atualizado_em": data_hora(lead["atualizado_em"], fuso),
+        "resposta_nao_lida": bool(lead["resposta_nao_lida"]),
+        "optout": lead["optout_em"] is not None,
     }
+
+
+def ler_sinais(id_empresa: str, busca: str) -> dict[str, tuple[bool, bool]]:
+    """Per lead on the board: ``(resposta_nao_lida, optout)`` (the polling loop's read)."""
+    with db.sessao() as s:
+        return {
+            lead.id: (leads.resposta_nao_lida(lead), lead.optout_em is not None)
+            for lead in leads.listar_leads(sessao=s, id_empresa=id_empresa, q=busca)
+        }
+
+
+def aplicar_sinais(
+    colunas: list[Coluna], sinais: dict[str, tuple[bool, bool]]
+) -> list[Coluna] | None:
+    """The board with fresh badges, or None when nothing changed (cards never move here)."""
+    mudou = False
+    novas: list[Coluna] = []
+    for coluna in colunas:
+        cartoes: list[LeadCartao] = []
+        for cartao in coluna["leads"]:
+            nao_lida, optout = sinais.get(
+                cartao["id"], (cartao["resposta_nao_lida"], cartao["optout"])
+            )
+            if (nao_lida, optout) != (cartao["resposta_nao_lida"], cartao["optout"]):
+                mudou = True
+                cartao = {**cartao, "resposta_nao_lida": nao_lida, "optout": optout}
+            cartoes.append(cartao)
+        novas.append({**coluna, "leads": cartoes})
+    return novas if mudou else None
 
 
 class EstadoLeads(EstadoSessao):
@@ -153,6 +159,13 @@ class EstadoLeads(EstadoSessao):
     carregando_lead: bool = False
     lead: LeadDetalhe = LEAD_VAZIO
     agendamentos: list[AgendamentoLinha] = []
+    mensagens: list[MensagemBolha] = []
+    confirmar_optin: bool = False
+    salvando_optin: bool = False
+
+    # Live badges and conversation (one loop per tab).
+    _geracao_sondagem: int = 0
+    _sondagem_viva: int = 0
 
     @rx.var(cache=True)
     def estagios(self) -> list[EstagioOpcao]:
@@ -165,6 +178,28 @@ class EstadoLeads(EstadoSessao):
     @rx.var(cache=True)
     def total_agendamentos(self) -> int:
         return len(self.agendamentos)
+
+    @rx.var(cache=True)
+    def total_mensagens(self) -> int:
+        return len(self.mensagens)
+
+    @rx.var(cache=True)
+    def pode_permitir_mensagens(self) -> bool:
+        """Only admins and gestores clear an opt-out (the service's rule, mirrored for the UI)."""
+        return self.perfil in {p.value for p in PERFIS_OPTIN}
+
+    @rx.var(cache=True)
+    def resumo_conversa(self) -> str:
+        """What the conversation holds, for the section's live region."""
+        if not self.mensagens:
+            return "Nenhuma mensagem ainda."
+        respostas = sum(1 for m in self.mensagens if m["direcao"] == "entrada")
+        return (
+            plural(len(self.mensagens), "mensagem", "mensagens")
+            + ", "
+            + plural(respostas, "resposta do lead", "respostas do lead")
+            + "."
+        )
 
     # --- internals -------------------------------------------------------------------------
 
@@ -204,63 +239,25 @@ class EstadoLeads(EstadoSessao):
         except Exception:
             _log.warning("quadro não recarregado após falha ao mover", exc_info=True)
 
-    def _carregar_lead(self, id_lead: str) -> None:
+    def _aplicar_gaveta(self, gaveta: Gaveta) -> None:
+        """Write only what changed: the live loop calls this every few seconds."""
+        if self.lead != gaveta.lead:
+            self.lead = gaveta.lead
+        if self.agendamentos != gaveta.agendamentos:
+            self.agendamentos = gaveta.agendamentos
+        if self.mensagens != gaveta.mensagens:
+            self.mensagens = gaveta.mensagens
+        # The card follows what the drawer knows (read now, opted out).
+        sinais = {gaveta.lead["id"]: (gaveta.lead["resposta_nao_lida"], gaveta.lead["optout"])}
+        novas = aplicar_sinais(self.colunas, sinais)
+        if novas is not None:
+            self.colunas = novas
+
+    def _carregar_lead(self, id_lead: str, marcar_lida: bool = True) -> None:
         contexto = self.contexto()
-        with db.sessao() as s:
-            empresa = empresas.obter_empresa(sessao=s, id_empresa=contexto.id_empresa)
-            fuso = fuso_da_empresa(empresa.fuso_horario)
-            publico = leads.lead_publico(
-                leads.obter_lead(sessao=s, id_empresa=contexto.id_empresa, id_lead=id_lead)
-            )
-            estagios = {
-                e.id: empresas.estagio_publico(e)
-                for e in empresas.listar_estagios(sessao=s, id_empresa=contexto.id_empresa)
-            }
-            # Step order and automation name per step id, for the timeline.
-            etapas: dict[str, tuple[int, str]] = {}
-            for automacao in cadastro_automacoes.listar_automacoes(
-                sessao=s, id_empresa=contexto.id_empresa
-            ):
-                dados = cadastro_automacoes.automacao_publica(s, automacao)
-                for etapa in dados["etapas"]:
-                    etapas[etapa["id"]] = (etapa["ordem"], dados["nome"])
-            jobs = [
-                cadastro_automacoes.agendamento_publico(j)
-                for j in cadastro_automacoes.listar_agendamentos(
-                    sessao=s, id_empresa=contexto.id_empresa, id_lead=id_lead
-                )
-            ]
-        estagio = estagios.get(publico["id_estagio"], {})
-        self.lead = {
-            "id": publico["id"],
-            "nome": publico["nome"],
-            "telefone_formatado": publico["telefone_formatado"],
-            "id_estagio": publico["id_estagio"],
-            "nome_estagio": str(estagio.get("nome", "")),
-            "cor_estagio": cor_radix(estagio.get("cor")),
-            "criado_em": data_hora(publico["criado_em"], fuso),
-            "atualizado_em": data_hora(publico["atualizado_em"], fuso),
-        }
-        linhas: list[AgendamentoLinha] = []
-        for job in jobs:
-            ordem, nome_automacao = etapas.get(job["id_etapa"], (0, ""))
-            linhas.append(
-                {
-                    "id": job["id"],
-                    "etapa": f"Etapa {ordem}" if ordem else "Etapa removida",
-                    "automacao": nome_automacao,
-                    "agendado_para": data_hora(job["agendado_para"], fuso),
-                    "status": job["status"],
-                    "chave": job["chave_idempotencia"],
-                    "chave_curta": chave_curta(job["chave_idempotencia"]),
-                    "erro": job["ultimo_erro"] or "",
-                    "tentativas": job["tentativas"],
-                    "motivo": MOTIVOS_CANCELAMENTO.get(
-                        job["motivo_cancelamento"] or "", job["motivo_cancelamento"] or ""
-                    ),
-                }
-            )
-        self.agendamentos = linhas
+        self._aplicar_gaveta(
+            ler_gaveta(id_empresa=contexto.id_empresa, id_lead=id_lead, marcar_lida=marcar_lida)
+        )
 
     def _limpar_erros(self) -> None:
         self.erro_nome = self.erro_telefone = self.erro_estagio = self.erro_geral = ""
@@ -285,6 +282,67 @@ class EstadoLeads(EstadoSessao):
             self._recarregar_quadro()
         finally:
             self.carregando = False
+        yield EstadoLeads.acompanhar
+
+    # --- live badges and conversation (background) -------------------------------------------
+
+    @rx.event(background=True)
+    async def acompanhar(self):
+        """Keep the reply badges, and the open drawer's conversation, current while the page
+        is open. Cards only change their badges here: a move or a drag in progress is safe."""
+        async with self:
+            if self._sondagem_viva and self._sondagem_viva == self._geracao_sondagem:
+                return  # a loop of this visit is already running
+            self._geracao_sondagem += 1
+            geracao = self._sondagem_viva = self._geracao_sondagem
+        inicio = time.monotonic()
+        try:
+            while time.monotonic() - inicio < DURACAO_MAX_SONDAGEM_S:
+                await asyncio.sleep(INTERVALO_SONDAGEM_S)
+                async with self:
+                    if (
+                        self._geracao_sondagem != geracao
+                        or self.router.url.path.rstrip("/") != ROTA
+                    ):
+                        break
+                    id_empresa = self.contexto().id_empresa
+                    busca = self.busca
+                    id_lead = self.lead["id"] if self.gaveta_aberta else ""
+                sinais = await asyncio.to_thread(ler_sinais, id_empresa, busca)
+                gaveta: Gaveta | None = None
+                if id_lead:
+                    try:
+                        gaveta = await asyncio.to_thread(
+                            ler_gaveta, id_empresa=id_empresa, id_lead=id_lead, marcar_lida=True
+                        )
+                    except ErroApp:
+                        gaveta = None  # the lead is gone: the drawer keeps what it shows
+                async with self:
+                    if self._geracao_sondagem != geracao:
+                        break
+                    novas = aplicar_sinais(self.colunas, sinais)
+                    if novas is not None:
+                        self.colunas = novas
+                    novas_mensagens = False
+                    if (
+                        gaveta is not None
+                        and self.gaveta_aberta
+                        and not self.carregando_lead
+                        and self.lead["id"] == id_lead
+                    ):
+                        novas_mensagens = len(gaveta.mensagens) != len(self.mensagens)
+                        self._aplicar_gaveta(gaveta)
+                if novas_mensagens:
+                    yield ROLAR_CONVERSA
+        finally:
+            async with self:
+                if self._sondagem_viva == geracao:
+                    self._sondagem_viva = 0
+
+    @rx.event
+    def parar_acompanhamento(self):
+        """The page was left (unmount): the loop stops at its next tick."""
+        self._geracao_sondagem += 1
 
     @rx.event
     def buscar(self, termo: str):
@@ -422,22 +480,72 @@ class EstadoLeads(EstadoSessao):
         self.contexto()
         self.lead = {**LEAD_VAZIO, "id": id_lead}
         self.agendamentos = []
+        self.mensagens = []
+        self.confirmar_optin = False
         self.carregando_lead = True
         self.gaveta_aberta = True
         yield
         try:
-            self._carregar_lead(id_lead)
+            # Opening the drawer is reading the conversation: the unread badge goes away.
+            self._carregar_lead(id_lead, marcar_lida=True)
         except ErroApp:
             self.gaveta_aberta = False
             raise
         finally:
             self.carregando_lead = False
+        yield ROLAR_CONVERSA
 
     @rx.event
     def mudar_gaveta(self, aberta: bool):
         self.gaveta_aberta = aberta
+        if not aberta:
+            self.confirmar_optin = False
 
     @rx.event
     def atualizar_lead(self):
         if self.lead["id"]:
             self._carregar_lead(self.lead["id"])
+            yield ROLAR_CONVERSA
+
+    # --- opt-in ("Permitir mensagens novamente") -----------------------------------------------
+
+    @rx.event
+    def pedir_optin(self):
+        self.contexto(*PERFIS_OPTIN)
+        if self.lead["optout"]:
+            self.confirmar_optin = True
+
+    @rx.event
+    def mudar_confirmar_optin(self, aberto: bool):
+        if not aberto and self.salvando_optin:
+            return
+        self.confirmar_optin = aberto
+
+    @rx.event
+    def permitir_mensagens(self):
+        """The lead asked to stop; an admin or gestor records that it may hear from us again."""
+        contexto = self.contexto(*PERFIS_OPTIN)
+        id_lead, nome = self.lead["id"], self.lead["nome"]
+        if not id_lead or self.salvando_optin:
+            return
+        self.salvando_optin = True
+        yield
+        try:
+            with db.sessao() as s:
+                conversa.registrar_optin(
+                    sessao=s,
+                    id_empresa=contexto.id_empresa,
+                    id_lead=id_lead,
+                    id_usuario=contexto.id_usuario,
+                )
+        except ErroApp as exc:
+            yield rx.toast.error(f"Não foi possível permitir as mensagens: {exc.mensagem}")
+            return
+        finally:
+            self.salvando_optin = False
+        self.confirmar_optin = False
+        self._carregar_lead(id_lead, marcar_lida=False)
+        yield rx.toast.success(
+            f"{nome} pode receber mensagens novamente. Os próximos follow-ups são agendados "
+            "quando o lead entrar num estágio com automação."
+        )

@@ -22,9 +22,17 @@ import reflex as rx
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from whatsapp_app import cadastro_automacoes, db, empresas, feature_flags, instancias
+from whatsapp_app import cadastro_automacoes, db, empresas, feature_flags, instancias, mensagens
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
+from whatsapp_app.modules.whatsapp.modelos import (
+    LEAD_EXEMPLO,
+    CamposModelo,
+    MixinModelos,
+    campos_modelo,
+    erros_modelo,
+    modelo_da_etapa,
+)
 from whatsapp_app.modules.whatsapp.theme import PROVEDOR_DESCONHECIDO, PROVEDORES
 from whatsapp_app.tempo import agora
 from whatsapp_app.ui.formatacao import (
@@ -57,7 +65,6 @@ INTERVALO_SONDAGEM_S = 4.0  # seconds between two reads of the instances' status
 INTERVALO_SONDAGEM_QR_S = 2.0  # faster while the QR dialog waits for the scan
 RENOVAR_QR_S = 20.0  # seconds before a QR still waiting for the scan is fetched again
 DURACAO_MAX_SONDAGEM_S = 30 * 60  # a forgotten tab stops polling after this
-LEAD_EXEMPLO = "Mariana Souza"
 CAMPO_OBRIGATORIO = "Campo obrigatório."
 PERFIS_GESTAO = (Perfil.ADMIN, Perfil.GESTOR)
 # After a refused save, the keyboard lands on the first field that needs fixing.
@@ -101,6 +108,8 @@ class InstanciaCartao(TypedDict):
     erros_24h: str
     tem_erros: bool
     erro_conexao: str
+    respostas_24h: str
+    tem_respostas: bool
 
 
 class Opcao(TypedDict):
@@ -121,12 +130,13 @@ class FluxoLinha(TypedDict):
     reentrada: str
     rotulo_reentrada: str
     cancelar_ao_sair: bool
+    parar_ao_responder: bool
     total_etapas: int
     resumo_etapas: str
     salvando: bool
 
 
-class EtapaForm(TypedDict):
+class EtapaForm(CamposModelo):
     chave: str
     atraso: str
     unidade: str
@@ -184,7 +194,12 @@ def unidade_de(minutos: int) -> tuple[str, str]:
     return str(minutos), "minutos"
 
 
-def _etapa_vazia(atraso: str = "0", unidade: str = "minutos", mensagem: str = "") -> EtapaForm:
+def _etapa_vazia(
+    atraso: str = "0",
+    unidade: str = "minutos",
+    mensagem: str = "",
+    modelo: dict[str, Any] | None = None,
+) -> EtapaForm:
     return {
         "chave": uuid.uuid4().hex[:8],
         "atraso": atraso,
@@ -192,10 +207,24 @@ def _etapa_vazia(atraso: str = "0", unidade: str = "minutos", mensagem: str = ""
         "mensagem": mensagem,
         "erro_atraso": "",
         "erro_mensagem": "",
+        **campos_modelo(modelo),
     }
 
 
-def _cartao(publica: dict[str, Any], fila: dict[str, int], referencia: datetime, fuso: ZoneInfo):
+def rotulo_respostas(total: int) -> str:
+    """``Nenhuma resposta em 24 h``, ``1 resposta em 24 h``, ``1.234 respostas em 24 h``."""
+    if not total:
+        return "Nenhuma resposta em 24 h"
+    return plural(total, "resposta", "respostas") + " em 24 h"
+
+
+def _cartao(
+    publica: dict[str, Any],
+    fila: dict[str, int],
+    referencia: datetime,
+    fuso: ZoneInfo,
+    respostas: int = 0,
+):
     rotulo, _icone = PROVEDORES.get(publica["provider"], PROVEDOR_DESCONHECIDO)
     sincronizada = publica["ultima_sincronizacao"]
     completa = (
@@ -221,6 +250,8 @@ def _cartao(publica: dict[str, Any], fila: dict[str, int], referencia: datetime,
         "erros_24h": milhar(fila["erros_24h"]),
         "tem_erros": fila["erros_24h"] > 0,
         "erro_conexao": publica.get("erro_conexao") or "",
+        "respostas_24h": rotulo_respostas(respostas),
+        "tem_respostas": respostas > 0,
     }
     return cartao
 
@@ -234,12 +265,22 @@ def ler_cartoes(id_empresa: str) -> list[InstanciaCartao]:
 def _ler_cartoes(s: Session, id_empresa: str) -> list[InstanciaCartao]:
     fuso = fuso_da_empresa(empresas.obter_empresa(sessao=s, id_empresa=id_empresa).fuso_horario)
     referencia = agora()
+    # One grouped query for every instance's replies.
+    respostas = mensagens.respostas_24h_por_instancia(s, id_empresa=id_empresa)
     cartoes = []
     for instancia in instancias.listar_instancias(sessao=s, id_empresa=id_empresa):
         fila = instancias.fila_da_instancia(
             sessao=s, id_empresa=id_empresa, id_instancia=instancia.id
         )
-        cartoes.append(_cartao(instancias.instancia_publica(instancia), fila, referencia, fuso))
+        cartoes.append(
+            _cartao(
+                instancias.instancia_publica(instancia),
+                fila,
+                referencia,
+                fuso,
+                respostas.get(instancia.id, 0),
+            )
+        )
     return cartoes
 
 
@@ -264,7 +305,7 @@ def _campos_amigaveis(campos: dict[str, str], valores: dict[str, Any]) -> dict[s
     return amigaveis
 
 
-class EstadoWhatsapp(EstadoSessao):
+class EstadoWhatsapp(MixinModelos, EstadoSessao):
     """The one State of the WhatsApp page."""
 
     carregando: bool = True
@@ -494,6 +535,7 @@ class EstadoWhatsapp(EstadoSessao):
                         dados["reentrada"], dados["reentrada"]
                     ),
                     "cancelar_ao_sair": bool(dados["cancelar_ao_sair"]),
+                    "parar_ao_responder": bool(dados.get("parar_ao_responder", True)),
                     "total_etapas": len(atrasos),
                     "resumo_etapas": resumo_etapas(atrasos),
                     "salvando": False,
@@ -916,7 +958,17 @@ class EstadoWhatsapp(EstadoSessao):
                 self.form_reentrada,
                 self.form_cancelar,
                 self.form_ativo,
-                [[e["atraso"], e["unidade"], e["mensagem"]] for e in self.etapas],
+                self.form_parar,
+                [
+                    [
+                        e["atraso"],
+                        e["unidade"],
+                        e["mensagem"],
+                        e["modelo_chave"],
+                        [p["valor"] for p in e["parametros"]],
+                    ]
+                    for e in self.etapas
+                ],
             ]
         )
 
@@ -938,8 +990,10 @@ class EstadoWhatsapp(EstadoSessao):
         self.form_reentrada = "uma_vez"
         self.form_cancelar = True
         self.form_ativo = True
+        self.form_parar = True
         self.etapas = [_etapa_vazia()]
         self._abrir_painel()
+        return self._pedir_modelos()
 
     @rx.event
     def abrir_edicao(self, id_automacao: str):
@@ -960,11 +1014,15 @@ class EstadoWhatsapp(EstadoSessao):
         self.form_reentrada = dados["reentrada"]
         self.form_cancelar = bool(dados["cancelar_ao_sair"])
         self.form_ativo = bool(dados["ativo"])
+        self.form_parar = bool(dados.get("parar_ao_responder", True))
         self.etapas = [
-            _etapa_vazia(*unidade_de(e["atraso_minutos"]), mensagem=e["mensagem"])
+            _etapa_vazia(
+                *unidade_de(e["atraso_minutos"]), mensagem=e["mensagem"], modelo=e.get("modelo")
+            )
             for e in dados["etapas"]
         ] or [_etapa_vazia()]
         self._abrir_painel()
+        return self._pedir_modelos()
 
     @rx.event
     def mudar_painel(self, aberto: bool):
@@ -1011,6 +1069,7 @@ class EstadoWhatsapp(EstadoSessao):
     def definir_instancia(self, valor: str):
         self.form_instancia = valor
         self._sem_erro("id_whatsapp_instancia")
+        return self._pedir_modelos()
 
     @rx.event
     def definir_reentrada(self, valor: str | list[str]):
@@ -1110,11 +1169,16 @@ class EstadoWhatsapp(EstadoSessao):
         for i, etapa in enumerate(etapas):
             etapa["erro_atraso"] = campos.get(f"etapas.{i}.atraso_minutos", "")
             etapa["erro_mensagem"] = campos.get(f"etapas.{i}.mensagem", "")
+            etapa["erro_modelo"] = next(
+                (v for k, v in campos.items() if k.startswith(f"etapas.{i}.modelo")), ""
+            )
         self.etapas = etapas  # type: ignore[assignment]
         outros = [
             v
             for k, v in campos.items()
-            if k.startswith("etapas.") and not k.endswith((".atraso_minutos", ".mensagem"))
+            if k.startswith("etapas.")
+            and not k.endswith((".atraso_minutos", ".mensagem"))
+            and ".modelo" not in k
         ]
         if outros and "etapas" not in self.erros:
             self.erros = {**self.erros, "etapas": outros[0]}
@@ -1134,7 +1198,17 @@ class EstadoWhatsapp(EstadoSessao):
                 erros[f"etapas.{i}.atraso_minutos"] = "O atraso máximo é de 365 dias."
             elif minutos < 0:
                 erros[f"etapas.{i}.atraso_minutos"] = "O atraso não pode ser negativo."
-            etapas.append({"ordem": i + 1, "atraso_minutos": minutos, "mensagem": e["mensagem"]})
+            etapa: dict[str, Any] = {
+                "ordem": i + 1,
+                "atraso_minutos": minutos,
+                "mensagem": e["mensagem"],
+            }
+            # Templates only matter on the Cloud API (Evolution and the simulator ignore them).
+            if self.instancia_cloud and e["modelo_nome"]:
+                etapa["modelo"] = modelo_da_etapa(e)
+                if erro := erros_modelo(e):
+                    erros[f"etapas.{i}.modelo"] = erro
+            etapas.append(etapa)
         dados: dict[str, Any] = {
             "nome": self.form_nome,
             "id_estagio_trigger": self.form_estagio,
@@ -1142,6 +1216,7 @@ class EstadoWhatsapp(EstadoSessao):
             "ativo": self.form_ativo,
             "reentrada": self.form_reentrada,
             "cancelar_ao_sair": self.form_cancelar,
+            "parar_ao_responder": self.form_parar,
             "etapas": etapas,
         }
         try:
@@ -1175,6 +1250,7 @@ class EstadoWhatsapp(EstadoSessao):
             "reentrada": dados["reentrada"],
             "rotulo_reentrada": ROTULOS_REENTRADA.get(dados["reentrada"], ""),
             "cancelar_ao_sair": bool(dados["cancelar_ao_sair"]),
+            "parar_ao_responder": bool(dados["parar_ao_responder"]),
             "total_etapas": len(atrasos),
             "resumo_etapas": resumo_etapas(atrasos),
             "salvando": True,

@@ -45,10 +45,11 @@ def _dias() -> rx.Component:
         rx.el.div(
             *[
                 rx.el.button(
-                    curto,
+                    # The short name is what shows; the full one is read out after it.
+                    rx.el.span(curto, aria_hidden="true"),
+                    rx.el.span(longo, class_name="wa-sr-only"),
                     on_click=E.alternar_dia(dia),  # type: ignore[operator, misc]
                     aria_pressed=rx.cond(E.dias.contains(dia), "true", "false"),  # type: ignore[attr-defined]
-                    aria_label=longo,
                     title=longo,
                     disabled=SOMENTE_LEITURA | E.sem_restricao,
                     class_name="wa-wpp-chip wa-wpp-chip-dia",

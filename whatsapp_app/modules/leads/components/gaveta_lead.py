@@ -1,7 +1,9 @@
-"""The lead drawer: a right-side sheet (bottom sheet on phones) with the lead and its timeline.
+"""The lead drawer: a right-side sheet (bottom sheet on phones) with the lead, its WhatsApp
+conversation and its follow-up timeline.
 
 Built on Radix Themes' Dialog (focus trap, Esc closes, labelled by its title); the sheet
-geometry and motion live in ``assets/leads.css`` (``.wa-gaveta``).
+geometry and motion live in ``assets/leads.css`` (``.wa-gaveta``). The conversation and the
+opt-out banner are in ``conversa_lead.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.leads.components.conversa_lead import (
+    aviso_optout,
+    confirmar_optin,
+    conversa,
+)
 from whatsapp_app.modules.leads.components.tema import STATUS_AGENDAMENTO, ponto_estagio
 from whatsapp_app.modules.leads.state import EstadoLeads
 from whatsapp_app.ui import tokens as t
@@ -77,7 +84,15 @@ def _item_timeline(job: ObjectVar) -> rx.Component:
         ),
         rx.cond(
             job["motivo"] != "",
-            rx.el.p(job["motivo"], class_name="wa-timeline-motivo"),
+            rx.el.p(
+                rx.cond(
+                    job["motivo_resposta"].to(bool),
+                    rx.icon("reply", size=14, aria_hidden="true", flex_shrink="0"),
+                ),
+                rx.el.span(job["motivo"]),
+                class_name="wa-timeline-motivo",
+                data_resposta=rx.cond(job["motivo_resposta"].to(bool), "1", "0"),
+            ),
         ),
         rx.el.div(
             rx.el.code(
@@ -108,7 +123,7 @@ def _item_timeline(job: ObjectVar) -> rx.Component:
 def _timeline() -> rx.Component:
     return rx.el.section(
         rx.el.div(
-            rx.el.h3("Follow-ups por WhatsApp", class_name="wa-gaveta-secao", id="gaveta-timeline"),
+            rx.el.h2("Follow-ups por WhatsApp", class_name="wa-gaveta-secao", id="gaveta-timeline"),
             rx.icon_button(
                 rx.icon("refresh-cw", size=14),
                 variant="ghost",
@@ -197,7 +212,7 @@ def gaveta_lead() -> rx.Component:
                         class_name="wa-gaveta-titulo",
                     ),
                     rx.dialog.description(
-                        "Detalhes do lead e mensagens de follow-up.",
+                        "Detalhes do lead, conversa e follow-ups por WhatsApp.",
                         class_name="wa-gaveta-descricao",
                     ),
                     spacing="1",
@@ -215,12 +230,15 @@ def gaveta_lead() -> rx.Component:
             ),
             rx.el.div(
                 rx.el.div(_detalhes(), class_name="wa-gaveta-bloco"),
+                aviso_optout(),
+                conversa(),
                 _timeline(),
                 class_name="wa-gaveta-corpo",
             ),
             class_name="wa-gaveta",
             aria_describedby=None,
         ),
+        confirmar_optin(),
         open=EstadoLeads.gaveta_aberta,
         on_open_change=EstadoLeads.mudar_gaveta,
     )

@@ -13,6 +13,38 @@ from whatsapp_app.ui import tokens as t
 from whatsapp_app.ui.componentes import esqueleto, estado_vazio
 
 
+def _selos(lead: ObjectVar) -> rx.Component:
+    """An unread reply and an opt-out: an icon and words (role img, so the card's name says it)."""
+    nao_lida = lead["resposta_nao_lida"].to(bool)
+    optout = lead["optout"].to(bool)
+    return rx.cond(
+        nao_lida | optout,
+        rx.el.span(
+            rx.cond(
+                nao_lida,
+                rx.el.span(
+                    rx.icon("message-circle-reply", size=12, aria_hidden="true"),
+                    rx.el.span("Nova resposta", aria_hidden="true"),
+                    class_name="wa-lead-selo wa-lead-selo-resposta",
+                    role="img",
+                    aria_label="Nova resposta do lead",
+                ),
+            ),
+            rx.cond(
+                optout,
+                rx.el.span(
+                    rx.icon("bell-off", size=12, aria_hidden="true"),
+                    rx.el.span("Não quer receber mensagens", aria_hidden="true"),
+                    class_name="wa-lead-selo wa-lead-selo-optout",
+                    role="img",
+                    aria_label="Não quer receber mensagens",
+                ),
+            ),
+            class_name="wa-lead-selos",
+        ),
+    )
+
+
 def _cartao(lead: ObjectVar) -> rx.Component:
     return rx.el.li(
         # The whole card opens the drawer (the button's ::after covers it); the menu sits above.
@@ -24,6 +56,7 @@ def _cartao(lead: ObjectVar) -> rx.Component:
                 rx.el.time(lead["atualizado_relativo"], title=lead["atualizado_em"]),
                 class_name="wa-lead-meta wa-num",
             ),
+            _selos(lead),
             on_click=EstadoLeads.abrir_lead(lead["id"]),  # type: ignore[operator]
             class_name="wa-lead-abrir",
             type="button",
@@ -31,6 +64,7 @@ def _cartao(lead: ObjectVar) -> rx.Component:
         menu_mover(lead),
         class_name="wa-lead-cartao",
         data_id_lead=lead["id"],
+        data_nao_lida=rx.cond(lead["resposta_nao_lida"].to(bool), "1", "0"),
         **atributos_arrastavel(),
     )
 

@@ -198,6 +198,14 @@ def _metadados(f: ObjectVar) -> rx.Component:
                 "Continua mesmo se o lead sair do estágio",
             ),
         ),
+        rx.el.li(
+            rx.icon("message-circle-reply", size=12, aria_hidden="true"),
+            rx.cond(
+                f["parar_ao_responder"].to(bool),
+                "Para quando o lead responde",
+                "Continua mesmo se o lead responder",
+            ),
+        ),
         class_name="wa-wpp-metadados",
     )
 

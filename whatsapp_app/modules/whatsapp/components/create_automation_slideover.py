@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.whatsapp.components.modelo_etapa import modelo_etapa
 from whatsapp_app.modules.whatsapp.state import (
     LEAD_EXEMPLO,
     MINUTOS_POR_UNIDADE,
@@ -42,7 +43,7 @@ def _secao(titulo: str, *filhos: rx.Component, descricao: str = "") -> rx.Compon
     id_titulo = f"painel-secao-{titulo.lower()}"
     return rx.el.section(
         rx.el.div(
-            rx.el.h3(titulo, id=id_titulo, class_name="wa-wpp-painel-secao"),
+            rx.el.h2(titulo, id=id_titulo, class_name="wa-wpp-painel-secao"),
             rx.el.p(descricao, class_name="wa-campo-ajuda") if descricao else rx.fragment(),
             class_name="wa-wpp-painel-secao-topo",
         ),
@@ -199,6 +200,14 @@ def _envio() -> rx.Component:
             E.definir_cancelar,
         ),
         _interruptor(
+            "automacao-parar",
+            "Parar quando o lead responder",
+            "Se o lead responder pelo WhatsApp, os envios ainda pendentes desta automação para "
+            "ele são cancelados.",
+            E.form_parar,
+            E.definir_parar,
+        ),
+        _interruptor(
             "automacao-ativa",
             "Automação ativa",
             "Pausada, ela não agenda novos envios.",
@@ -211,9 +220,38 @@ def _envio() -> rx.Component:
 # --- steps -------------------------------------------------------------------------------------
 
 
-def _bolha(indice: Any) -> rx.Component:
+def _bolha_modelo(etapa: ObjectVar, indice: Any) -> rx.Component:
+    """Cloud API: the template body as the lead reads it outside the 24-hour window."""
+    return rx.cond(
+        E.previas_modelo[indice] != "",
+        rx.fragment(
+            rx.el.span(
+                "Fora da janela de 24 h · modelo ",
+                etapa["modelo_nome"],
+                class_name="wa-wpp-previa-quando wa-wpp-previa-janela",
+            ),
+            rx.el.div(
+                rx.el.p(E.previas_modelo[indice], class_name="wa-wpp-bolha-texto"),
+                rx.el.span(
+                    rx.icon("check-check", size=14, aria_hidden="true"),
+                    class_name="wa-wpp-bolha-meta",
+                ),
+                class_name="wa-wpp-bolha",
+            ),
+        ),
+    )
+
+
+def _bolha(etapa: ObjectVar, indice: Any) -> rx.Component:
     return rx.el.div(
         rx.el.span(E.atrasos_previa[indice], class_name="wa-wpp-previa-quando"),
+        rx.cond(
+            E.previas_modelo[indice] != "",
+            rx.el.span(
+                "Dentro da janela de 24 h",
+                class_name="wa-wpp-previa-quando wa-wpp-previa-janela",
+            ),
+        ),
         rx.el.div(
             rx.el.p(
                 rx.cond(
@@ -229,6 +267,7 @@ def _bolha(indice: Any) -> rx.Component:
             ),
             class_name="wa-wpp-bolha",
         ),
+        _bolha_modelo(etapa, indice),
         class_name="wa-wpp-conversa",
         aria_label=f"Prévia da etapa {indice + 1}",
         role="img",
@@ -345,7 +384,8 @@ def _etapa(etapa: ObjectVar, indice: Any) -> rx.Component:
             erro_campo(id_mensagem, etapa["erro_mensagem"]),
             class_name="wa-wpp-campo",
         ),
-        _bolha(indice),
+        rx.cond(E.instancia_cloud, modelo_etapa(etapa, indice)),
+        _bolha(etapa, indice),
         class_name="wa-wpp-etapa",
         aria_label=f"Etapa {numero}",
     )

@@ -157,6 +157,12 @@ def _cartao_instancia(inst: ObjectVar) -> rx.Component:
             class_name="wa-wpp-estats",
             aria_label=f"Fila de {inst['nome']}",
         ),
+        rx.el.p(
+            rx.icon("message-circle-reply", size=14, aria_hidden="true", flex_shrink="0"),
+            rx.el.span(inst["respostas_24h"], class_name="wa-num"),
+            class_name="wa-wpp-meta wa-wpp-respostas",
+            data_respostas=rx.cond(inst["tem_respostas"].to(bool), "1", "0"),
+        ),
         rx.cond(
             (inst["erro_conexao"] != "") & (inst["status"] != "conectado"),
             rx.el.p(
