@@ -21,6 +21,10 @@ PY := $(VENV)/bin/python
 INSTALADO := $(VENV)/.instalado
 TOOLS := .tools
 BUN := $(TOOLS)/.bun-$(BUN_VERSION)
+# axe-core, for the accessibility checks of the e2e suite (from the npm registry).
+AXE_VERSION := 4.14.1
+AXE := $(TOOLS)/.axe-$(AXE_VERSION)
+export E2E_AXE := $(CURDIR)/$(TOOLS)/node_modules/axe-core/axe.min.js
 # Pins for every Python package (direct and transitive), used as pip constraints by every
 # install, so a clone installs what CI tested. Compiled by uv, which lives in its own venv under
 # .tools and is never a dependency of the app.
@@ -67,10 +71,15 @@ $(BUN):
 run: $(INSTALADO) $(BUN)
 	PORT=$(PORT) scripts/run_app.sh
 
-test: $(INSTALADO) $(BUN)
+$(AXE): $(BUN)
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	@test -f $(E2E_AXE)
+	@touch $@
+
+test: $(INSTALADO) $(BUN) $(AXE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-e2e: $(INSTALADO) $(BUN)
+e2e: $(INSTALADO) $(BUN) $(AXE)
 	$(VENV)/bin/pytest tests/e2e $(PYTEST_ARGS)
 
 lint: $(INSTALADO)

@@ -14,8 +14,9 @@ build), waits for Reflex's ``GET /ping`` and connects the demo's simulator insta
 (``python -m whatsapp_app.simulador.preparar``, as ``make run`` does), so follow-ups really go
 out and the contact's replies come back through the webhook.
 
-``violacoes_axe`` runs axe-core (``/work/shared/tools/axe.min.js`` or E2E_AXE) on a part of the
-page and returns its serious and critical violations.
+``violacoes_axe`` runs axe-core (from the npm registry, installed by ``make test`` into
+``.tools``; or E2E_AXE) on a part of the page and returns its serious and critical
+violations.
 
 The frontend is built in ``.web-e2e/`` (REFLEX_WEB_WORKDIR), not ``.web/``: Reflex serves the
 files of ``.web/build/client`` from disk and bakes the port into them, so building in ``.web``
@@ -60,7 +61,9 @@ REDIS_PADRAO = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 # A first start builds the frontend (installs its packages when .web-e2e is new).
 ESPERA_INICIO_S = float(os.environ.get("E2E_STARTUP_TIMEOUT", "600"))
 NO_CI = os.environ.get("CI") == "true"
-AXE = Path(os.environ.get("E2E_AXE", "/work/shared/tools/axe.min.js"))
+AXE = Path(
+    os.environ.get("E2E_AXE", Path(__file__).parents[2] / ".tools/node_modules/axe-core/axe.min.js")
+)
 TOKEN_METRICAS = "e2e-metricas-" + secrets.token_hex(8)
 _PARTIDAS: list[str] = []  # one line per app start, shown in the terminal summary
 
