@@ -36,6 +36,9 @@ class Configuracoes(BaseSettings):
     # Segredo usado para derivar a chave que cifra credenciais de provedores.
     segredo_app: str = SEGREDO_DESENVOLVIMENTO
     sessao_horas: int = Field(default=12, ge=1, le=24 * 30)
+    # The session cookie's Secure flag: "auto" when the request came over https (directly or
+    # as X-Forwarded-Proto from a TLS proxy), "sim" always, "nao" never.
+    sessao_cookie_seguro: Literal["auto", "sim", "nao"] = "auto"
     login_max_tentativas: int = Field(default=5, ge=1)
     login_janela_minutos: int = Field(default=15, ge=1)
 

@@ -26,7 +26,7 @@ from whatsapp_app.api import (
     saude,
     webhooks,
 )
-from whatsapp_app.api.seguranca import CabecalhosSeguranca, EntradaSegura
+from whatsapp_app.api.seguranca import CabecalhosSeguranca, EntradaSegura, MesmaOrigem
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
 from whatsapp_app.validacoes import ErroApp, corpo_erro, traduzir_erros
@@ -51,7 +51,8 @@ class ApiWhatsapp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         pilha = super().build_middleware_stack()
-        return CabecalhosSeguranca(EntradaSegura(pilha, lambda: self.openapi().get("paths", {})))
+        entrada = EntradaSegura(MesmaOrigem(pilha), lambda: self.openapi().get("paths", {}))
+        return CabecalhosSeguranca(entrada)
 
 
 def _registrar_erros(api: FastAPI) -> None:

@@ -14,22 +14,46 @@ from whatsapp_app.validacoes import LoginEntrada
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/login")
-def login(dados: LoginEntrada, request: Request, response: Response) -> dict[str, Any]:
-    """Check the credentials; set the session cookie and return the bearer token."""
-    token, contexto = auth.autenticar(
-        email=dados.email, senha=dados.senha, ip=ip_da_requisicao(request)
-    )
+def _gravar_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie: HttpOnly (no page script reads it), SameSite=Lax, Secure behind
+    https (``SESSAO_COOKIE_SEGURO``: auto follows the scheme or ``X-Forwarded-Proto``)."""
+    cfg = configuracoes()
+    if cfg.sessao_cookie_seguro == "auto":
+        encaminhado = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
+        seguro = request.url.scheme == "https" or encaminhado.lower() == "https"
+    else:
+        seguro = cfg.sessao_cookie_seguro == "sim"
     response.set_cookie(
         auth.NOME_COOKIE,
         token,
-        max_age=configuracoes().sessao_horas * 3600,
+        max_age=cfg.sessao_horas * 3600,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=seguro,
         path="/",
     )
+
+
+@router.post("/login")
+def login(dados: LoginEntrada, request: Request, response: Response) -> dict[str, Any]:
+    """API clients: check the credentials; set the session cookie and return the bearer
+    token."""
+    token, contexto = auth.autenticar(
+        email=dados.email, senha=dados.senha, ip=ip_da_requisicao(request)
+    )
+    _gravar_cookie(request, response, token)
     return {"token": token, "perfil": contexto.perfil, "id_empresa": contexto.id_empresa}
+
+
+@router.post("/sessao")
+def sessao(dados: LoginEntrada, request: Request, response: Response) -> dict[str, Any]:
+    """The browser login: the same check, but the token only travels in the HttpOnly cookie
+    (never in a body a page script could read)."""
+    token, contexto = auth.autenticar(
+        email=dados.email, senha=dados.senha, ip=ip_da_requisicao(request)
+    )
+    _gravar_cookie(request, response, token)
+    return {"ok": True, "perfil": contexto.perfil}
 
 
 @router.post("/logout")

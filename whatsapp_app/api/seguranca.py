@@ -18,13 +18,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from whatsapp_app.auth import NOME_COOKIE
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import logger
 from whatsapp_app.validacoes import corpo_erro
@@ -290,3 +291,73 @@ def _reentregar(corpo: bytes, receive: Receive) -> Receive:
         return mensagem if mensagem is not None else await receive()
 
     return receber
+
+
+METODOS_SEGUROS = frozenset({"GET", "HEAD", "OPTIONS"})
+ROTA_LOGIN_NAVEGADOR = "/api/auth/sessao"
+PREFIXOS_SEM_SESSAO = ("/api/webhooks/",)  # providers authenticate each delivery themselves
+
+
+def _origem_da_requisicao(cabecalhos: Headers) -> str | None:
+    """``Origin``, else the origin of ``Referer`` (some browsers omit Origin on same-site)."""
+    origem = cabecalhos.get("origin")
+    if origem and origem != "null":
+        return origem.rstrip("/").lower()
+    referer = cabecalhos.get("referer")
+    if referer:
+        partes = urlsplit(referer)
+        if partes.scheme and partes.netloc:
+            return f"{partes.scheme}://{partes.netloc}".lower()
+    return None
+
+
+def _origem_normalizada(origem: str) -> str:
+    partes = urlsplit(origem)
+    porta_padrao = {"http": 80, "https": 443}.get(partes.scheme)
+    host = (partes.hostname or "").lower()
+    if partes.port is None or partes.port == porta_padrao:
+        return f"{partes.scheme}://{host}"
+    return f"{partes.scheme}://{host}:{partes.port}"
+
+
+class MesmaOrigem:
+    """CSRF: a state-changing ``/api`` call authenticated by the session cookie (no bearer)
+    must come from one of the app's origins (``Origin`` or ``Referer``); so must the browser
+    login itself. Bearer calls carry no ambient credential and are exempt."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caminho = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope.get("method", "GET") in METODOS_SEGUROS
+            or not eh_rota_api(caminho)
+            or caminho.startswith(PREFIXOS_SEM_SESSAO)
+        ):
+            await self.app(scope, receive, send)
+            return
+        cabecalhos = Headers(scope=scope)
+        esquema = cabecalhos.get("authorization", "").partition(" ")[0].lower()
+        com_cookie = f"{NOME_COOKIE}=" in cabecalhos.get("cookie", "")
+        if esquema == "bearer" or (not com_cookie and caminho != ROTA_LOGIN_NAVEGADOR):
+            await self.app(scope, receive, send)
+            return
+        origem = _origem_da_requisicao(cabecalhos)
+        permitidas = configuracoes().origens_cors()
+        if origem is not None and _origem_normalizada(origem) in permitidas:
+            await self.app(scope, receive, send)
+            return
+        _log.warning(
+            "requisição com cookie de origem não permitida",
+            extra={"rota": caminho[:200], "origem": (origem or "")[:200]},
+        )
+        resposta = JSONResponse(
+            corpo_erro(
+                "origem_nao_permitida",
+                "Requisição de uma origem não permitida. Abra o app pelo endereço dele.",
+            ),
+            status_code=403,
+        )
+        await resposta(scope, receive, send)

@@ -6,9 +6,11 @@ Every protected feature State inherits ``EstadoSessao`` and starts each event wi
 When the session is gone the helper raises ``NaoAutenticado``; ``tratar_erro_backend`` (given to
 ``rx.App``) turns that into a redirect to /login, and any other ``ErroApp`` into a pt-BR toast.
 
-The token lives in the ``wa_sessao`` cookie, the same one the REST login sets. The Reflex
-login writes it from JavaScript; a cookie set HttpOnly by ``POST /api/auth/login`` is invisible
-to JavaScript, so the token is also read from the Cookie header of the websocket handshake.
+The token lives only in the ``wa_sessao`` cookie, set ``HttpOnly`` by an HTTP response
+(``POST /api/auth/sessao``, the browser login): no page script can read it, and it is never a
+State var, so it never travels in a websocket frame. The server reads it from the Cookie
+header of the websocket handshake; after login the page reloads, so the new socket carries it.
+Logout revokes the session on the server and clears the cookie through ``/api/auth/logout``.
 """
 
 # No ``from __future__ import annotations`` here: Reflex inspects the exception handler's
@@ -25,7 +27,6 @@ from reflex_base.event import EventSpec
 
 from whatsapp_app import auth
 from whatsapp_app.auth import Contexto
-from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
 from whatsapp_app.validacoes import ErroApp, NaoAutenticado
@@ -107,16 +108,18 @@ class _se_mutavel:
         return tipo is not None and issubclass(tipo, ImmutableStateError)
 
 
-class EstadoSessao(rx.State, _Autorizacao):
-    """Who is logged in. Feature States inherit it; it holds only plain values."""
+# Logout: the HttpOnly cookie can only be cleared by an HTTP response; then a full load of the
+# login page opens a fresh websocket without it.
+SCRIPT_SAIR = (
+    "fetch('/api/auth/logout', {method: 'POST', credentials: 'same-origin'})"
+    f".finally(() => window.location.replace('{ROTA_LOGIN}'))"
+)
 
-    token: str = rx.Cookie(
-        "",
-        name=auth.NOME_COOKIE,
-        path="/",
-        same_site="lax",
-        max_age=configuracoes().sessao_horas * 3600,
-    )
+
+class EstadoSessao(rx.State, _Autorizacao):
+    """Who is logged in. Feature States inherit it; it holds only plain values (never the
+    session token: see the module docstring)."""
+
     autenticado: bool = False
     nome_usuario: str = ""
     email_usuario: str = ""
@@ -148,7 +151,7 @@ class EstadoSessao(rx.State, _Autorizacao):
         return _token_do_cabecalho(self.router.headers.cookie)
 
     def _token_atual(self) -> str:
-        return self.token or self._token_do_handshake()
+        return self._token_do_handshake()
 
     def _lembrar(self, token: str, contexto: Contexto) -> None:
         self._contexto_cache = {
@@ -219,21 +222,9 @@ class EstadoSessao(rx.State, _Autorizacao):
     @rx.event
     def sair(self):
         """Logout: revoke the session on the server, forget it here, clear the cookie."""
-        eventos: list[EventSpec] = []
-        tokens = {self.token, self._token_do_handshake()} - {""}
-        for token in tokens:
-            auth.encerrar_sessao(token)
-        if self._token_do_handshake() and self._token_do_handshake() != self.token:
-            # Set HttpOnly by the REST login: only the server can delete it.
-            eventos.append(
-                rx.call_script(
-                    "fetch('/api/auth/logout', {method: 'POST', credentials: 'same-origin'})"
-                )
-            )
+        auth.encerrar_sessao(self._token_do_handshake())
         self._esquecer()
-        self.token = ""
-        eventos.append(rx.redirect(ROTA_LOGIN, replace=True))
-        return eventos
+        return rx.call_script(SCRIPT_SAIR)
 
 
 def tratar_erro_backend(exception: Exception) -> list[EventSpec]:

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from whatsapp_app.modules.login.state import EstadoLogin
+from whatsapp_app.modules.login.state import ID_FORMULARIO, EstadoLogin
 from whatsapp_app.ui import tokens as t
 from whatsapp_app.ui.componentes import DESCRICAO_PRODUTO, NOME_PRODUTO, marca
 
@@ -69,6 +69,7 @@ def _formulario() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        id=ID_FORMULARIO,
         on_submit=EstadoLogin.entrar,
         reset_on_submit=False,
         width="100%",

@@ -1,14 +1,36 @@
-"""Login view-model: calls ``auth.autenticar`` and stores the session token in the cookie."""
+"""Login view-model. The browser posts the credentials to ``POST /api/auth/sessao`` itself
+(``SCRIPT_ENTRAR``): the password never goes through the websocket, and the session cookie
+comes back ``HttpOnly`` in the HTTP response, so no page script and no State ever holds the
+token. The page then reloads, and the new websocket carries the cookie."""
 
-import asyncio
+import json
 
 import reflex as rx
 
 from whatsapp_app import auth
 from whatsapp_app.ui.sessao import EstadoSessao, destino_seguro
-from whatsapp_app.validacoes import ErroApp
 
 MENSAGEM_CAMPOS_VAZIOS = "Informe e-mail e senha."
+MENSAGEM_FALHA = "Não foi possível entrar agora. Tente novamente."
+ID_FORMULARIO = "form-login"
+RESPOSTA_OK = "ok"
+RESPOSTA_VAZIO = "vazio"
+MAX_MENSAGEM = 300
+
+# Resolves to "ok", "vazio" or the server's pt-BR error message (contract error shape).
+SCRIPT_ENTRAR = f"""(async () => {{
+  const f = document.getElementById('{ID_FORMULARIO}');
+  const dados = {{email: f.elements.email.value, senha: f.elements.senha.value}};
+  if (!dados.email.trim() || !dados.senha) return '{RESPOSTA_VAZIO}';
+  try {{
+    const r = await fetch('/api/auth/sessao', {{
+      method: 'POST', credentials: 'same-origin',
+      headers: {{'Content-Type': 'application/json'}}, body: JSON.stringify(dados)}});
+    if (r.ok) return '{RESPOSTA_OK}';
+    const j = await r.json().catch(() => null);
+    return (j && j.erro && j.erro.mensagem) || '{MENSAGEM_FALHA}';
+  }} catch (e) {{ return '{MENSAGEM_FALHA}'; }}
+}})()"""
 
 
 class EstadoLogin(EstadoSessao):
@@ -24,43 +46,33 @@ class EstadoLogin(EstadoSessao):
         self.erro = ""
         self.enviando = False
         self._validado_em = 0.0
-        contexto = auth.contexto_por_token(self._token_atual())
+        token = self._token_atual()
+        contexto = auth.contexto_por_token(token)
         if contexto is not None:
-            self._lembrar(self._token_atual(), contexto)
+            self._lembrar(token, contexto)
             return rx.redirect(self._proximo(), replace=True)
         self._esquecer()
-        if self._token_do_handshake() and self._token_do_handshake() != self.token:
-            # A dead HttpOnly cookie from the REST login would block the cookie set below.
-            return rx.call_script(
-                "fetch('/api/auth/logout', {method: 'POST', credentials: 'same-origin'})"
-            )
         return None
 
     @rx.event
-    async def entrar(self, dados: dict[str, str]):
+    def entrar(self):
+        """The form was submitted: the browser itself posts the credentials (no password in
+        a websocket frame); ``resultado`` gets the answer."""
         if self.enviando:
-            return
-        email = str(dados.get("email", "")).strip()
-        senha = str(dados.get("senha", ""))
-        if not email or not senha:
-            self.erro = MENSAGEM_CAMPOS_VAZIOS
-            return
+            return None
         self.erro = ""
         self.enviando = True
-        yield
-        try:
-            # Argon2 is deliberately slow: keep it off the event loop.
-            token, contexto = await asyncio.to_thread(
-                auth.autenticar,
-                email=email,
-                senha=senha,
-                ip=self.router.session.client_ip or "desconhecido",
-            )
-        except ErroApp as exc:
-            self.erro = exc.mensagem
-            return
-        finally:
-            self.enviando = False
-        self._lembrar(token, contexto)
-        self.token = token
-        yield rx.redirect(self._proximo(), replace=True)
+        return rx.call_script(SCRIPT_ENTRAR, callback=EstadoLogin.resultado)
+
+    @rx.event
+    def resultado(self, resposta: str):
+        self.enviando = False
+        if resposta == RESPOSTA_OK:
+            # A full load: the new websocket handshake carries the HttpOnly cookie.
+            return rx.call_script(f"window.location.replace({json.dumps(self._proximo())})")
+        self.erro = (
+            MENSAGEM_CAMPOS_VAZIOS
+            if resposta == RESPOSTA_VAZIO
+            else str(resposta or MENSAGEM_FALHA)[:MAX_MENSAGEM]
+        )
+        return None
