@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from whatsapp_app import paginacao
+from whatsapp_app import leads, paginacao
 from whatsapp_app import whatsapp_automations as automacoes
+from whatsapp_app.esquemas import AgendamentoPublico, AutomacaoPublica, ComDerivados
 from whatsapp_app.models import (
     Estagio,
     Lead,
@@ -70,30 +70,9 @@ def _etapas(sessao: Session, automacao: WhatsappAutomacao) -> list[WhatsappAutom
 
 
 def automacao_publica(sessao: Session, automacao: WhatsappAutomacao) -> dict[str, Any]:
-    return {
-        "id": automacao.id,
-        "nome": automacao.nome,
-        "evento": automacao.evento,
-        "id_estagio_trigger": automacao.id_estagio_trigger,
-        "id_whatsapp_instancia": automacao.id_whatsapp_instancia,
-        "ativo": automacao.ativo,
-        "reentrada": automacao.reentrada,
-        "cancelar_ao_sair": automacao.cancelar_ao_sair,
-        "parar_ao_responder": automacao.parar_ao_responder,
-        "etapas": [
-            {
-                "id": e.id,
-                "ordem": e.ordem,
-                "atraso_minutos": e.atraso_minutos,
-                "mensagem": e.mensagem,
-                "modelo": e.modelo,
-            }
-            for e in _etapas(sessao, automacao)
-            if e.removida_em is None
-        ],
-        "criado_em": automacao.criado_em.isoformat(),
-        "atualizado_em": automacao.atualizado_em.isoformat(),
-    }
+    vigentes = [e for e in _etapas(sessao, automacao) if e.removida_em is None]
+    publica = ComDerivados(automacao, etapas=vigentes)
+    return AutomacaoPublica.model_validate(publica).model_dump(mode="json")
 
 
 def obter_automacao(*, sessao: Session, id_empresa: str, id_automacao: str) -> WhatsappAutomacao:
@@ -240,26 +219,7 @@ def excluir_automacao(*, sessao: Session, id_empresa: str, id_automacao: str) ->
 
 
 def agendamento_publico(job: WhatsappAutomacaoAgendamento) -> dict[str, Any]:
-    def iso(valor: Any) -> str | None:
-        return valor.isoformat() if valor is not None else None
-
-    return {
-        "id": job.id,
-        "id_lead": job.id_lead,
-        "id_whatsapp_automacao": job.id_whatsapp_automacao,
-        "id_etapa": job.id_etapa,
-        "id_estagio_trigger": job.id_estagio_trigger,
-        "chave_idempotencia": job.chave_idempotencia,
-        "status": job.status,
-        "agendado_para": iso(job.agendado_para),
-        "tentativas": job.tentativas,
-        "ultimo_erro": job.ultimo_erro,
-        "enviado_em": iso(job.enviado_em),
-        "provider_message_id": job.provider_message_id,
-        "motivo_cancelamento": job.motivo_cancelamento,
-        "criado_em": iso(job.criado_em),
-        "atualizado_em": iso(job.atualizado_em),
-    }
+    return AgendamentoPublico.model_validate(job).model_dump(mode="json")
 
 
 STATUS_VALIDOS = {s.value for s in StatusAgendamento}
@@ -330,14 +290,11 @@ def _consulta_agendamentos(
             )
         )
     if q and q.strip():
-        termo = f"%{q.strip().lower()}%"
-        digitos = "".join(ch for ch in q if ch.isdigit())
-        quem = [sa.func.lower(Lead.nome).like(termo)]
-        if digitos:
-            quem.append(col(Lead.telefone).like(f"%{digitos}%"))
         consulta = consulta.where(
             col(job.id_lead).in_(
-                select(Lead.id).where(Lead.id_empresa == id_empresa, sa.or_(*quem))
+                select(Lead.id).where(
+                    Lead.id_empresa == id_empresa, leads.busca_por_nome_ou_telefone(q)
+                )
             )
         )
     if de is not None:

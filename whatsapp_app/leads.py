@@ -15,31 +15,19 @@ from sqlmodel import Session, col, or_, select
 
 from whatsapp_app import paginacao
 from whatsapp_app import whatsapp_automations as automacoes
+from whatsapp_app.esquemas import ComDerivados, LeadPublico
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Estagio, Lead, LeadEstagioHistorico, Usuario
 from whatsapp_app.tempo import agora
-from whatsapp_app.validacoes import ErroValidacao, LeadEntrada, NaoEncontrado, formatar_telefone
+from whatsapp_app.validacoes import ErroValidacao, LeadEntrada, NaoEncontrado
 
 _log = logger("leads")
 LIMITE_LISTA = 500
 
 
 def lead_publico(lead: Lead) -> dict[str, Any]:
-    return {
-        "id": lead.id,
-        "nome": lead.nome,
-        "telefone": lead.telefone,
-        "telefone_formatado": formatar_telefone(lead.telefone),
-        "id_estagio": lead.id_estagio,
-        "id_responsavel": lead.id_responsavel,
-        "criado_em": lead.criado_em.isoformat(),
-        "atualizado_em": lead.atualizado_em.isoformat(),
-        "optout_em": lead.optout_em.isoformat() if lead.optout_em else None,
-        "ultima_resposta_em": (
-            lead.ultima_resposta_em.isoformat() if lead.ultima_resposta_em else None
-        ),
-        "resposta_nao_lida": resposta_nao_lida(lead),
-    }
+    publico = ComDerivados(lead, resposta_nao_lida=resposta_nao_lida(lead))
+    return LeadPublico.model_validate(publico).model_dump(mode="json")
 
 
 def resposta_nao_lida(lead: Lead) -> bool:
@@ -54,17 +42,22 @@ def _estagio_da_empresa(sessao: Session, id_empresa: str, id_estagio: str) -> Es
     return estagio if estagio is not None and estagio.id_empresa == id_empresa else None
 
 
+def busca_por_nome_ou_telefone(q: str) -> Any:
+    """The lead search: part of the name (any case) or digits of the phone."""
+    termo = f"%{q.strip().lower()}%"
+    digitos = "".join(ch for ch in q if ch.isdigit())
+    filtros = [sa.func.lower(Lead.nome).like(termo)]
+    if digitos:
+        filtros.append(col(Lead.telefone).like(f"%{digitos}%"))
+    return or_(*filtros)
+
+
 def _consulta_leads(id_empresa: str, id_estagio: str | None, q: str | None) -> Any:
     consulta = select(Lead).where(Lead.id_empresa == id_empresa)
     if id_estagio:
         consulta = consulta.where(Lead.id_estagio == id_estagio)
     if q and q.strip():
-        termo = f"%{q.strip().lower()}%"
-        digitos = "".join(ch for ch in q if ch.isdigit())
-        filtros = [sa.func.lower(Lead.nome).like(termo)]
-        if digitos:
-            filtros.append(col(Lead.telefone).like(f"%{digitos}%"))
-        consulta = consulta.where(or_(*filtros))
+        consulta = consulta.where(busca_por_nome_ou_telefone(q))
     return consulta
 
 
