@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -41,6 +42,13 @@ from whatsapp_app.config import Configuracoes, configuracoes
 
 ESTRANHA = "https://site-malicioso.exemplo"
 PROPRIA = "http://127.0.0.1:3000"  # the default app origin in tests (PORT=3000)
+
+
+def _rodar(corrotina: Any) -> None:
+    """``asyncio.run`` in a thread of its own: the e2e tests' Playwright (sync API) keeps an
+    event loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, corrotina).result()
 
 
 def _como_servido() -> Starlette:
@@ -288,7 +296,7 @@ def _chamar(app: Any, scope: dict[str, Any], partes: Iterator[bytes]) -> tuple[l
     async def send(mensagem: dict[str, Any]) -> None:
         enviadas.append(mensagem)
 
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=30))
+    _rodar(asyncio.wait_for(app(scope, receive, send), timeout=30))
     return enviadas, lidas
 
 
@@ -349,7 +357,7 @@ def test_corpo_repassado_byte_a_byte() -> None:
 
         await EntradaSegura(eco, lambda: [])(_scope("/api/webhooks/meta", {}), receive, send)
 
-    asyncio.run(chamar())
+    _rodar(chamar())
     assert recebido == [b"".join(partes)]
 
 
