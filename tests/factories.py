@@ -143,4 +143,7 @@ def criar_automacao(
 def login(cliente, email: str, senha: str = SENHA) -> dict[str, str]:  # type: ignore[no-untyped-def]
     resposta = cliente.post("/api/auth/login", json={"email": email, "senha": senha})
     assert resposta.status_code == 200, resposta.text
+    # The bearer is the credential here: a session cookie kept by the client would make
+    # state-changing calls cookie calls, which need a same-origin Origin (CSRF).
+    cliente.cookies.clear()
     return {"Authorization": f"Bearer {resposta.json()['token']}"}

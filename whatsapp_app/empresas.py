@@ -8,19 +8,15 @@ from sqlmodel import Session, col, select
 
 from whatsapp_app import paginacao
 from whatsapp_app.conversa import palavras_optout
+from whatsapp_app.esquemas import ComDerivados, EmpresaPublica, EstagioPublico
 from whatsapp_app.models import Empresa, Estagio
 from whatsapp_app.tempo import agora
 from whatsapp_app.validacoes import EmpresaAtualizacao, NaoEncontrado
 
 
 def empresa_publica(empresa: Empresa) -> dict[str, Any]:
-    return {
-        "id": empresa.id,
-        "nome": empresa.nome,
-        "fuso_horario": empresa.fuso_horario,
-        "janela_envio": empresa.janela_envio,
-        "palavras_optout": palavras_optout(empresa),
-    }
+    publica = ComDerivados(empresa, palavras_optout=palavras_optout(empresa))
+    return EmpresaPublica.model_validate(publica).model_dump(mode="json")
 
 
 def obter_empresa(*, sessao: Session, id_empresa: str) -> Empresa:
@@ -56,7 +52,7 @@ def listar_estagios(*, sessao: Session, id_empresa: str) -> list[Estagio]:
 
 
 def estagio_publico(estagio: Estagio) -> dict[str, Any]:
-    return {"id": estagio.id, "nome": estagio.nome, "ordem": estagio.ordem, "cor": estagio.cor}
+    return EstagioPublico.model_validate(estagio).model_dump(mode="json")
 
 
 def pagina_estagios(

@@ -25,6 +25,7 @@ from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import gravar_estado
 from whatsapp_app.config import configuracoes
 from whatsapp_app.cripto import ErroCripto, cifrar_config, decifrar_config, mascarar
+from whatsapp_app.esquemas import ComDerivados, InstanciaPublica, StatusInstanciaPublico
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
     Provedor,
@@ -187,28 +188,20 @@ def _config_publica(instancia: WhatsappInstancia) -> dict[str, Any] | None:
     return mascarar(config)
 
 
-def _iso(valor: Any) -> str | None:
-    return valor.isoformat() if valor is not None else None
-
-
 def instancia_publica(instancia: WhatsappInstancia) -> dict[str, Any]:
-    """What the API and the UI may see of an instance: no secret, ever."""
+    """What the API and the UI may see of an instance: no secret, ever (``InstanciaPublica``
+    has no field for one; ``config`` is the masked copy)."""
     configuravel = instancia.provider in PROVEDORES_COM_WEBHOOK_CONFIGURAVEL
-    return {
-        "id": instancia.id,
-        "nome": instancia.nome,
-        "provider": instancia.provider,
-        "status": instancia.status,
-        "ultima_sincronizacao": _iso(instancia.ultima_sincronizacao),
-        "erro_conexao": instancia.erro_conexao,
-        "config": _config_publica(instancia),
-        "webhook_url": url_webhook(instancia),
+    publica = ComDerivados(
+        instancia,
+        config=_config_publica(instancia),
+        webhook_url=url_webhook(instancia),
         # Cloud API webhooks are set in Meta's app dashboard (URL above + verify_token).
-        "webhook_configurado": (instancia.webhook_configurado_em is not None)
+        webhook_configurado=(instancia.webhook_configurado_em is not None)
         if configuravel
         else None,
-        "criado_em": _iso(instancia.criado_em),
-    }
+    )
+    return InstanciaPublica.model_validate(publica).model_dump(mode="json")
 
 
 def obter_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) -> WhatsappInstancia:
@@ -294,12 +287,9 @@ def fila_da_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) ->
 
 def status_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) -> dict[str, Any]:
     instancia = obter_instancia(sessao=sessao, id_empresa=id_empresa, id_instancia=id_instancia)
-    return {
-        "status": instancia.status,
-        "ultima_sincronizacao": _iso(instancia.ultima_sincronizacao),
-        "erro_conexao": instancia.erro_conexao,
-        "fila": fila_da_instancia(sessao=sessao, id_empresa=id_empresa, id_instancia=instancia.id),
-    }
+    fila = fila_da_instancia(sessao=sessao, id_empresa=id_empresa, id_instancia=instancia.id)
+    publico = ComDerivados(instancia, fila=fila)
+    return StatusInstanciaPublico.model_validate(publico).model_dump(mode="json")
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from whatsapp_app import paginacao
+from whatsapp_app.esquemas import LEITOR_MENSAGEM
 from whatsapp_app.models import DirecaoMensagem, WhatsappMensagem, novo_id
 from whatsapp_app.tempo import agora
 
@@ -66,18 +67,8 @@ def respostas_24h_por_instancia(sessao: Session, *, id_empresa: str) -> dict[str
 
 
 def mensagem_publica(mensagem: WhatsappMensagem) -> dict[str, Any]:
-    publica: dict[str, Any] = {
-        "id": mensagem.id,
-        "direcao": mensagem.direcao,
-        "texto": mensagem.texto,
-        "enviado_em": mensagem.momento.isoformat(),
-        "id_whatsapp_instancia": mensagem.id_whatsapp_instancia,
-        "nome_contato": mensagem.nome_contato,
-    }
-    if mensagem.direcao == DirecaoMensagem.SAIDA.value:
-        publica["id_agendamento"] = mensagem.id_agendamento
-        publica["status_entrega"] = mensagem.status_entrega
-    return publica
+    """Outbound messages also carry ``id_agendamento`` and ``status_entrega``."""
+    return LEITOR_MENSAGEM.validate_python(mensagem).model_dump(mode="json")
 
 
 def listar_mensagens(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -36,11 +36,11 @@ def _cursor_invalido() -> ErroValidacao:
 def instante_do_cursor(valor: str) -> datetime:
     try:
         instante = datetime.fromisoformat(valor)
-    except ValueError:
+        if instante.tzinfo is None:
+            raise ValueError(valor)
+        return instante.astimezone(UTC)  # year 1 at +01:00 overflows: not a cursor we made
+    except (ValueError, OverflowError):
         raise _cursor_invalido() from None
-    if instante.tzinfo is None:
-        raise _cursor_invalido()
-    return instante
 
 
 def decodificar_cursor(cursor: str | None, *, partes: int) -> list[str] | None:

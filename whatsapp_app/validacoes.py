@@ -250,7 +250,7 @@ class EmpresaAtualizacao(Entrada):
             return None
         try:
             ZoneInfo(valor)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a folder
             raise ValueError("Fuso horário desconhecido (ex.: America/Sao_Paulo).") from exc
         return valor
 
@@ -259,7 +259,7 @@ class LeadEntrada(Entrada):
     nome: str = Field(min_length=1, max_length=200)
     telefone: str = Field(min_length=8, max_length=32)
     id_estagio: str = Field(min_length=1, max_length=32)
-    id_responsavel: str | None = Field(default=None, max_length=32)
+    id_responsavel: str | None = Field(default=None, min_length=1, max_length=32)
 
     @field_validator("telefone")
     @classmethod

@@ -366,7 +366,9 @@ class ResumoDespacho:
             setattr(self, campo, getattr(self, campo) + quantidade)
 
     def publico(self) -> dict[str, int]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        from whatsapp_app.esquemas import ResumoDespachoPublico
+
+        return ResumoDespachoPublico.model_validate(self).model_dump()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from whatsapp_app import auth
 from whatsapp_app.api.deps import UsuarioAtual, ip_da_requisicao, token_da_requisicao
 from whatsapp_app.config import configuracoes
+from whatsapp_app.esquemas import Ok, RespostaLogin, SessaoIniciada, UsuarioPublico, erros
 from whatsapp_app.validacoes import LoginEntrada
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -34,7 +35,7 @@ def _gravar_cookie(request: Request, response: Response, token: str) -> None:
     )
 
 
-@router.post("/login")
+@router.post("/login", response_model=RespostaLogin, responses=erros(400, 401, 403, 429))
 def login(dados: LoginEntrada, request: Request, response: Response) -> dict[str, Any]:
     """API clients: check the credentials; set the session cookie and return the bearer
     token."""
@@ -45,7 +46,7 @@ def login(dados: LoginEntrada, request: Request, response: Response) -> dict[str
     return {"token": token, "perfil": contexto.perfil, "id_empresa": contexto.id_empresa}
 
 
-@router.post("/sessao")
+@router.post("/sessao", response_model=SessaoIniciada, responses=erros(400, 401, 403, 429))
 def sessao(dados: LoginEntrada, request: Request, response: Response) -> dict[str, Any]:
     """The browser login: the same check, but the token only travels in the HttpOnly cookie
     (never in a body a page script could read)."""
@@ -56,7 +57,7 @@ def sessao(dados: LoginEntrada, request: Request, response: Response) -> dict[st
     return {"ok": True, "perfil": contexto.perfil}
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=Ok, responses=erros(403))
 def logout(request: Request, response: Response) -> dict[str, bool]:
     """Revoke the session and clear the cookie."""
     auth.encerrar_sessao(token_da_requisicao(request))
@@ -64,7 +65,7 @@ def logout(request: Request, response: Response) -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.get("/me")
+@router.get("/me", response_model=UsuarioPublico, responses=erros(401))
 def eu(usuario: UsuarioAtual) -> dict[str, Any]:
     """Who the session belongs to."""
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +10,14 @@ from fastapi import APIRouter, Query
 from whatsapp_app import cadastro_automacoes as cadastro
 from whatsapp_app import db
 from whatsapp_app.api.deps import GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
+from whatsapp_app.esquemas import (
+    AgendamentoPublico,
+    AutomacaoAtualizada,
+    AutomacaoExcluida,
+    AutomacaoPublica,
+    Pagina,
+    erros,
+)
 from whatsapp_app.operacao import ACOES_OPERADOR, acao_do_operador
 from whatsapp_app.validacoes import (
     AutomacaoAtualizacao,
@@ -21,7 +29,7 @@ from whatsapp_app.validacoes import (
 router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
 
 
-@router.get("/automations")
+@router.get("/automations", response_model=Pagina[AutomacaoPublica], responses=erros(401))
 def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[str, Any]:
     """The company's automations with their steps (paginated)."""
     return cadastro.pagina_automacoes(
@@ -29,7 +37,12 @@ def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[
     )
 
 
-@router.post("/automations", status_code=201)
+@router.post(
+    "/automations",
+    status_code=201,
+    response_model=AutomacaoPublica,
+    responses=erros(400, 401, 403),
+)
 def criar(dados: AutomacaoEntrada, usuario: GestorAtual) -> dict[str, Any]:
     """Create an automation (admin, gestor)."""
     with db.sessao() as sessao:
@@ -39,7 +52,9 @@ def criar(dados: AutomacaoEntrada, usuario: GestorAtual) -> dict[str, Any]:
         return cadastro.automacao_publica(sessao, automacao)
 
 
-@router.get("/automations/{id_automacao}")
+@router.get(
+    "/automations/{id_automacao}", response_model=AutomacaoPublica, responses=erros(401, 404)
+)
 def obter(id_automacao: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
     """One automation."""
     automacao = cadastro.obter_automacao(
@@ -48,7 +63,11 @@ def obter(id_automacao: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[s
     return cadastro.automacao_publica(sessao, automacao)
 
 
-@router.patch("/automations/{id_automacao}")
+@router.patch(
+    "/automations/{id_automacao}",
+    response_model=AutomacaoAtualizada,
+    responses=erros(400, 401, 403, 404),
+)
 def atualizar(
     id_automacao: str, dados: AutomacaoAtualizacao, usuario: GestorAtual
 ) -> dict[str, Any]:
@@ -63,7 +82,11 @@ def atualizar(
         }
 
 
-@router.delete("/automations/{id_automacao}")
+@router.delete(
+    "/automations/{id_automacao}",
+    response_model=AutomacaoExcluida,
+    responses=erros(401, 403, 404),
+)
 def excluir(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
     """Disable, hide and cancel pending jobs (history is kept)."""
     with db.sessao() as sessao:
@@ -73,7 +96,7 @@ def excluir(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
     return {"ok": True, "agendamentos_cancelados": cancelados}
 
 
-@router.get("/agendamentos")
+@router.get("/agendamentos", response_model=Pagina[AgendamentoPublico], responses=erros(401))
 def agendamentos(
     sessao: SessaoDep,
     usuario: UsuarioAtual,
@@ -107,12 +130,22 @@ def agendamentos(
 
 
 def _com_fuso(valor: datetime | None, campo: str) -> datetime | None:
-    if valor is not None and valor.tzinfo is None:
+    if valor is None:
+        return None
+    if valor.tzinfo is None:
         raise ErroValidacao({campo: "Informe o fuso horário (ex.: 2026-12-01T08:00:00-03:00)."})
-    return valor
+    try:
+        # Stored as UTC: 0001-01-01T00:00+01:00 or 9999-12-31T23:59-05:00 has no UTC instant.
+        return valor.astimezone(UTC)
+    except OverflowError:
+        raise ErroValidacao({campo: "Data fora do intervalo aceito."}) from None
 
 
-@router.post("/agendamentos/{id_agendamento}/{acao}")
+@router.post(
+    "/agendamentos/{id_agendamento}/{acao}",
+    response_model=AgendamentoPublico,
+    responses=erros(401, 403, 404, 409),
+)
 def acao_operador(id_agendamento: str, acao: str, usuario: GestorAtual) -> dict[str, Any]:
     """Operator action on a job: ``reenviar`` (ERRO/INCERTO), ``marcar-enviado`` (INCERTO),
     ``cancelar`` (PENDENTE). Each is audited."""

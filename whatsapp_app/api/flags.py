@@ -7,6 +7,7 @@ from pydantic import Field
 
 from whatsapp_app import db, feature_flags
 from whatsapp_app.api.deps import AdminAtual, SessaoDep, UsuarioAtual
+from whatsapp_app.esquemas import FlagPublica, erros
 from whatsapp_app.validacoes import Entrada
 
 
@@ -16,15 +17,16 @@ class FlagEntrada(Entrada):
 
 
 router = APIRouter(prefix="/api/feature-flags", tags=["flags"])
+Flags = dict[str, FlagPublica]
 
 
-@router.get("")
+@router.get("", response_model=Flags, responses=erros(401))
 def listar(sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, dict[str, object]]:
-    """Every flag with its effective value and origin."""
+    """Every flag (by key) with its effective value and origin."""
     return feature_flags.flags_da_empresa(sessao=sessao, id_empresa=usuario.id_empresa)
 
 
-@router.patch("")
+@router.patch("", response_model=Flags, responses=erros(400, 401, 403))
 def definir(dados: FlagEntrada, usuario: AdminAtual) -> dict[str, dict[str, object]]:
     """Turn a flag on or off for the caller's company (admin)."""
     with db.sessao() as sessao:

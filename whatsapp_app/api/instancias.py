@@ -10,11 +10,21 @@ from fastapi import APIRouter
 from whatsapp_app import db
 from whatsapp_app import instancias as servico
 from whatsapp_app.api.deps import AdminAtual, GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
+from whatsapp_app.esquemas import (
+    AcaoInstancia,
+    ConexaoInstancia,
+    InstanciaExcluida,
+    InstanciaPublica,
+    ModeloMensagem,
+    Pagina,
+    StatusInstanciaPublico,
+    erros,
+)
 
 router = APIRouter(prefix="/api/whatsapp", tags=["instancias"])
 
 
-@router.get("/instances")
+@router.get("/instances", response_model=Pagina[InstanciaPublica], responses=erros(401))
 def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[str, Any]:
     """The company's instances (config masked, never a secret), paginated."""
     return servico.pagina_instancias(
@@ -22,7 +32,12 @@ def listar(sessao: SessaoDep, usuario: UsuarioAtual, pagina: PaginaDep) -> dict[
     )
 
 
-@router.post("/instances", status_code=201)
+@router.post(
+    "/instances",
+    status_code=201,
+    response_model=InstanciaPublica,
+    responses=erros(400, 401, 403),
+)
 def criar(dados: servico.InstanciaEntrada, usuario: AdminAtual) -> dict[str, Any]:
     """Create an instance (admin); Evolution/simulador get their webhook pointed at us."""
     with db.sessao() as sessao:
@@ -38,7 +53,11 @@ def criar(dados: servico.InstanciaEntrada, usuario: AdminAtual) -> dict[str, Any
         )
 
 
-@router.get("/instances/{id_instancia}/status")
+@router.get(
+    "/instances/{id_instancia}/status",
+    response_model=StatusInstanciaPublico,
+    responses=erros(401, 404),
+)
 def status(id_instancia: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[str, Any]:
     """Connection state, last sync and queue stats of the automations using it."""
     return servico.status_instancia(
@@ -46,41 +65,61 @@ def status(id_instancia: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[
     )
 
 
-@router.get("/instances/{id_instancia}/modelos")
+@router.get(
+    "/instances/{id_instancia}/modelos",
+    response_model=Pagina[ModeloMensagem],
+    responses=erros(401, 403, 404, 502),
+)
 def modelos(
     id_instancia: str,
     sessao: SessaoDep,
     usuario: GestorAtual,
     pagina: PaginaDep,
 ) -> dict[str, Any]:
-    """Approved Cloud API templates of the instance's WABA (admin, gestor):
-    ``{"itens": [{"nome", "idioma", "corpo", "variaveis", "categoria"}], "proximo_cursor",
-    "total"}``; other providers answer an empty list."""
+    """Approved Cloud API templates of the instance's WABA (admin, gestor); other providers
+    answer an empty list."""
     todos = servico.listar_modelos(
         sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
     )
     return servico.pagina_de_modelos(todos, limite=pagina.limite, cursor=pagina.cursor)
 
 
-@router.post("/instances/{id_instancia}/connect")
+@router.post(
+    "/instances/{id_instancia}/connect",
+    response_model=ConexaoInstancia,
+    response_model_exclude_none=True,
+    responses=erros(401, 403, 404, 502),
+)
 def conectar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
     """Start pairing: ``{"status", "qr_base64"?, "pairing_code"?}`` (admin, gestor)."""
     return servico.conectar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
 
 
-@router.post("/instances/{id_instancia}/restart")
+@router.post(
+    "/instances/{id_instancia}/restart",
+    response_model=AcaoInstancia,
+    responses=erros(401, 403, 404, 502),
+)
 def reiniciar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
     """Restart the provider session (admin, gestor)."""
     return servico.reiniciar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
 
 
-@router.post("/instances/{id_instancia}/logout")
+@router.post(
+    "/instances/{id_instancia}/logout",
+    response_model=AcaoInstancia,
+    responses=erros(401, 403, 404, 409, 502),
+)
 def desconectar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
     """Log the WhatsApp session out (admin, gestor)."""
     return servico.desconectar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
 
 
-@router.delete("/instances/{id_instancia}")
+@router.delete(
+    "/instances/{id_instancia}",
+    response_model=InstanciaExcluida,
+    responses=erros(401, 403, 404),
+)
 def excluir(id_instancia: str, usuario: AdminAtual) -> dict[str, Any]:
     """Hide the instance, disable its automations, cancel their pending jobs (admin)."""
     with db.sessao() as sessao:

@@ -295,7 +295,9 @@ def _reentregar(corpo: bytes, receive: Receive) -> Receive:
 
 METODOS_SEGUROS = frozenset({"GET", "HEAD", "OPTIONS"})
 ROTA_LOGIN_NAVEGADOR = "/api/auth/sessao"
-PREFIXOS_SEM_SESSAO = ("/api/webhooks/",)  # providers authenticate each delivery themselves
+# Providers authenticate each delivery themselves; the API clients' login reads no cookie (its
+# JSON body cannot come cross-site without a CORS preflight, which only the app's origins pass).
+PREFIXOS_SEM_SESSAO = ("/api/webhooks/", "/api/auth/login")
 
 
 def _origem_da_requisicao(cabecalhos: Headers) -> str | None:
