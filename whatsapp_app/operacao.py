@@ -104,3 +104,42 @@ def acao_do_operador(
         },
     )
     return job
+
+
+MAX_IDS_LOTE = 200  # one page of the queue at most
+
+
+def acoes_em_lote(
+    *, sessao: Session, id_empresa: str, id_usuario: str, ids: list[str], acao: str
+) -> list[dict[str, Any]]:
+    """The same action on many jobs, each in its own savepoint: one outcome per id, in order.
+
+    A job in the wrong status, or not of this company, is reported (``status_incompativel``,
+    ``nao_encontrado``) and never fails the others. Each success is audited like the single
+    action, because it *is* the single action.
+    """
+    resultados: list[dict[str, Any]] = []
+    vistos: set[str] = set()
+    for id_agendamento in ids:
+        if id_agendamento in vistos:
+            continue
+        vistos.add(id_agendamento)
+        try:
+            with sessao.begin_nested():
+                job = acao_do_operador(
+                    sessao=sessao,
+                    id_empresa=id_empresa,
+                    id_usuario=id_usuario,
+                    id_agendamento=id_agendamento,
+                    acao=acao,
+                )
+            resultados.append({"id": id_agendamento, "ok": True, "status": job.status})
+        except (NaoEncontrado, Conflito) as exc:
+            resultados.append(
+                {
+                    "id": id_agendamento,
+                    "ok": False,
+                    "erro": {"codigo": exc.codigo, "mensagem": exc.mensagem},
+                }
+            )
+    return resultados

@@ -75,7 +75,7 @@ def _token_nunca_exposto(pagina: Page, app: AppEmExecucao) -> None:
 
     pagina.get_by_role("button", name=re.compile("^Menu do usuário")).first.click()
     pagina.get_by_role("menuitem", name="Sair").click()
-    expect(pagina).to_have_url(f"{app.url}/login")
+    expect(pagina).to_have_url(re.compile(re.escape(f"{app.url}/login") + "/?$"))
     pedido = urllib.request.Request(
         f"{app.url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}
     )

@@ -20,6 +20,7 @@ from whatsapp_app.api import (
     automacoes,
     despacho,
     empresa,
+    fila,
     flags,
     instancias,
     leads,
@@ -104,7 +105,8 @@ def criar_api() -> FastAPI:
         max_age=600,
     )
     _registrar_erros(api)
-    for modulo in (saude, auth, empresa, leads, automacoes, despacho, flags, instancias, webhooks):
+    routers = (saude, auth, empresa, leads, automacoes, fila, despacho, flags, instancias, webhooks)
+    for modulo in routers:
         api.include_router(modulo.router)
 
     @api.api_route(

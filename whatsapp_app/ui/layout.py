@@ -24,6 +24,7 @@ from whatsapp_app.ui.tema import aplicar_tema
 NAVEGACAO: tuple[tuple[str, str, str], ...] = (
     ("Leads", "/leads", "users"),
     ("WhatsApp", "/whatsapp", "message-circle"),
+    ("Fila de envios", "/whatsapp/fila", "list-checks"),
     ("Configurações", "/configuracoes", "settings"),
 )
 ID_CONTEUDO = "conteudo"
@@ -59,10 +60,21 @@ def _item_navegacao(rotulo: str, rota: str, icone: str, ativo: bool) -> rx.Compo
     )
 
 
+def rota_do_item_ativo(rota_ativa: str) -> str | None:
+    """The nav item of this page: the longest item route that is the page or a parent of it
+    (/whatsapp/fila lights "Fila de envios", not also "WhatsApp")."""
+    candidatas = [
+        rota
+        for _rotulo, rota, _icone in NAVEGACAO
+        if rota_ativa == rota or rota_ativa.startswith(rota + "/")
+    ]
+    return max(candidatas, key=len, default=None)
+
+
 def _navegacao(rota_ativa: str, *, no_drawer: bool = False) -> rx.Component:
     itens = []
     for rotulo, rota, icone in NAVEGACAO:
-        ativo = rota_ativa == rota or rota_ativa.startswith(rota + "/")
+        ativo = rota_do_item_ativo(rota_ativa) == rota
         item = _item_navegacao(rotulo, rota, icone, ativo)
         if no_drawer:
             # The link itself closes the drawer, so navigation and closing are one click.
