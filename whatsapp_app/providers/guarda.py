@@ -96,8 +96,10 @@ def motivo_recusa(endereco: Endereco, *, producao: bool) -> str | None:
         return "metadados"
     if endereco.is_link_local:
         return "link_local"
-    interno = endereco.is_loopback or endereco in _CGNAT or (
-        endereco.is_private and not endereco.is_unspecified and not endereco.is_reserved
+    interno = (
+        endereco.is_loopback
+        or endereco in _CGNAT
+        or (endereco.is_private and not endereco.is_unspecified and not endereco.is_reserved)
     )
     if interno:
         if producao and not any(endereco in rede for rede in _redes_permitidas()):
