@@ -19,7 +19,13 @@ def _resumo_fila() -> rx.Component:
                 class_name="wa-wpp-comando-titulo wa-num",
             ),
             rx.el.p(
-                rx.el.span(EstadoWhatsapp.fila_erros_texto, class_name="wa-num"),
+                rx.el.a(
+                    EstadoWhatsapp.fila_erros_texto,
+                    href="/whatsapp/fila?status=ERRO",
+                    class_name="wa-num wa-wpp-link-fila",
+                ),
+                " · ",
+                rx.el.a("Ver fila", href="/whatsapp/fila", class_name="wa-wpp-link-fila"),
                 rx.cond(
                     EstadoWhatsapp.disparo_quando != "",
                     rx.el.span(

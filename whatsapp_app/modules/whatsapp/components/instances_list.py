@@ -38,11 +38,13 @@ def _icone_provider(provider: Var) -> rx.Component:
     )
 
 
-def _estatistica(rotulo: str, valor: Var, destaque_erro: Var | bool = False) -> rx.Component:
+def _estatistica(
+    rotulo: str, valor: Var, destaque_erro: Var | bool = False, href: Var | str | None = None
+) -> rx.Component:
     return rx.el.div(
         rx.el.dt(rotulo, class_name="wa-wpp-estat-rotulo"),
         rx.el.dd(
-            valor,
+            valor if href is None else rx.el.a(valor, href=href, class_name="wa-wpp-estat-link"),
             class_name="wa-wpp-estat-valor",
             style=ESTILO_NUMERO_GRANDE,
             data_erro=rx.cond(destaque_erro, "1", "0"),
@@ -153,7 +155,12 @@ def _cartao_instancia(inst: ObjectVar) -> rx.Component:
             _estatistica("Pendentes", inst["pendentes"]),
             _estatistica("Processando", inst["processando"]),
             _estatistica("Enviados 24h", inst["enviados_24h"]),
-            _estatistica("Erros 24h", inst["erros_24h"], inst["tem_erros"].to(bool)),
+            _estatistica(
+                "Erros 24h",
+                inst["erros_24h"],
+                inst["tem_erros"].to(bool),
+                href=f"/whatsapp/fila?status=ERRO&instancia={inst['id']}",
+            ),
             class_name="wa-wpp-estats",
             aria_label=f"Fila de {inst['nome']}",
         ),
