@@ -58,7 +58,7 @@ class _Confirma:
 
 def test_reaper_devolve_claim_sem_envio_iniciado_de_dono_calado(banco):
     """The owner stopped beating (it died): its unstarted claim is back after the heartbeat
-    deadline (30 s by default), not after the whole claim deadline."""
+    deadline (20 s by default), not after the whole claim deadline."""
     _empresa, job = _um_job()
     inicio = agora()
     _definir(
@@ -70,13 +70,13 @@ def test_reaper_devolve_claim_sem_envio_iniciado_de_dono_calado(banco):
         tentativas=1,
     )
     provedor = _Confirma(Confirmacao.ENVIADO)
-    with time_machine.travel(inicio + timedelta(seconds=29), tick=False):
+    with time_machine.travel(inicio + timedelta(seconds=19), tick=False):
         assert recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor) == {
             "pendentes": 0,
             "enviados": 0,
             "incertos": 0,
         }
-    with time_machine.travel(inicio + timedelta(seconds=31), tick=False):
+    with time_machine.travel(inicio + timedelta(seconds=21), tick=False):
         assert (
             recuperar_reivindicacoes_vencidas(fabrica_provedor=lambda _i: provedor)["pendentes"]
             == 1

@@ -66,9 +66,9 @@ class Configuracoes(BaseSettings):
     # Heartbeat of the claims in flight: each dispatcher refreshes ``batimento_em`` of its
     # claims every BATIMENTO_INTERVALO_S; the reaper (every REAPER_INTERVALO_S) takes back the
     # claims of a dispatcher silent for BATIMENTO_PRAZO_S (it died), never a live one's.
-    batimento_intervalo_s: float = Field(default=10.0, gt=0)
-    batimento_prazo_s: float = Field(default=30.0, gt=0)
-    reaper_intervalo_s: float = Field(default=15.0, gt=0)
+    batimento_intervalo_s: float = Field(default=5.0, gt=0)
+    batimento_prazo_s: float = Field(default=20.0, gt=0)
+    reaper_intervalo_s: float = Field(default=10.0, gt=0)
 
     # Where providers reach this app (webhook URLs); empty = http://127.0.0.1:{PORT}.
     app_url_publica: str = ""
