@@ -179,7 +179,7 @@ def test_sair_do_estagio_cancela_pendentes(cliente, cancelar_ao_sair):
         assert {j.status for j in jobs} == {"PENDENTE"}
 
 
-def test_desativar_e_excluir_automacao_cancelam_pendentes(cliente):
+def test_pausar_mantem_a_fila_e_excluir_cancela(cliente):
     empresa = criar_empresa()
     aut1 = criar_automacao(empresa, estagio=1, atrasos=(0,))
     aut2 = criar_automacao(empresa, estagio=1, atrasos=(5,))
@@ -192,10 +192,12 @@ def test_desativar_e_excluir_automacao_cancelam_pendentes(cliente):
     )
     excluida = cliente.delete(f"/api/whatsapp/automations/{aut2}", headers=gestor)
 
-    assert desativada.status_code == 200 and desativada.json()["agendamentos_cancelados"] == 1
+    assert desativada.status_code == 200, desativada.text
+    assert desativada.json()["agendamentos_pausados"] == 1
+    assert desativada.json()["agendamentos_cancelados"] == 0
     assert excluida.json() == {"ok": True, "agendamentos_cancelados": 1}
-    motivos = {j.id_whatsapp_automacao: j.motivo_cancelamento for j in _jobs(lead)}
-    assert motivos == {aut1: "automacao_desativada", aut2: "automacao_excluida"}
+    estados = {j.id_whatsapp_automacao: (j.status, j.motivo_cancelamento) for j in _jobs(lead)}
+    assert estados == {aut1: ("PAUSADO", None), aut2: ("CANCELADO", "automacao_excluida")}
     assert cliente.get(f"/api/whatsapp/automations/{aut2}", headers=gestor).status_code == 404
     assert [
         a["id"] for a in cliente.get("/api/whatsapp/automations", headers=gestor).json()["itens"]

@@ -115,7 +115,8 @@ class ProvedorRoteirizado:
         self.em_envio.set()
         assert self.liberar.wait(10), "o teste não liberou o envio"
         if self.desfecho == Desfecho.ACEITO:
-            return ResultadoEnvio(Desfecho.ACEITO, provider_message_id=f"3EB0{len(self.envios)}")
+            # One id per send, as a provider gives (sends run in parallel threads).
+            return ResultadoEnvio(Desfecho.ACEITO, provider_message_id=f"3EB0{id_agendamento}")
         return ResultadoEnvio(self.desfecho, erro="Falha temporária", tentar_apos_s=0.001)
 
 

@@ -18,6 +18,7 @@ ESPERADO = {("post", "/api/webhooks/evolution/{id_instancia}"): (401, "webhook_n
 CORPOS = {
     ("patch", "/api/leads/{id_lead}/mover"): lambda b: {"id_estagio_destino": b.estagios[1]},
     ("patch", "/api/whatsapp/automations/{id_automacao}"): lambda b: {"nome": "invasão"},
+    ("post", "/api/whatsapp/automations/{id_automacao}/retomar"): lambda b: {"vencidos": "enviar"},
 }
 
 
@@ -35,6 +36,7 @@ def test_toda_rota_com_id_esta_coberta():
         ("get", "/api/whatsapp/automations/{id_automacao}"),
         ("patch", "/api/whatsapp/automations/{id_automacao}"),
         ("delete", "/api/whatsapp/automations/{id_automacao}"),
+        ("post", "/api/whatsapp/automations/{id_automacao}/retomar"),
         ("post", "/api/whatsapp/agendamentos/{id_agendamento}/{acao}"),
         ("get", "/api/whatsapp/instances/{id_instancia}/status"),
         ("get", "/api/whatsapp/instances/{id_instancia}/modelos"),

@@ -7,6 +7,7 @@ pending jobs are cancelled; disabling or deleting an automation cancels its pend
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -166,8 +167,8 @@ def criar_automacao(
 
 def atualizar_automacao(
     *, sessao: Session, id_empresa: str, id_automacao: str, dados: AutomacaoAtualizacao
-) -> tuple[WhatsappAutomacao, int]:
-    """Edit; returns the automation and how many pending jobs a disable cancelled."""
+) -> tuple[WhatsappAutomacao, MudancaDeFila]:
+    """Edit; returns the automation and what a pause or a resume did to its queue."""
     automacao = obter_automacao(sessao=sessao, id_empresa=id_empresa, id_automacao=id_automacao)
     _validar_referencias(sessao, id_empresa, dados.id_estagio_trigger, dados.id_whatsapp_instancia)
     estava_ativa = automacao.ativo
@@ -190,16 +191,49 @@ def atualizar_automacao(
     sessao.add(automacao)
     if dados.etapas is not None:
         _aplicar_etapas(sessao, automacao, dados.etapas)
-    cancelados = 0
+    pausados = retomados = 0
     if estava_ativa and not automacao.ativo:
-        cancelados = automacoes.cancelar_pendentes_da_automacao(
+        pausados = automacoes.pausar_pendentes_da_automacao(
+            sessao=sessao, id_empresa=id_empresa, id_whatsapp_automacao=automacao.id
+        )
+    elif automacao.ativo and not estava_ativa:
+        # PATCH ativo=true resumes sending what fell due; POST .../retomar lets one choose.
+        retomados, _ = automacoes.retomar_pausados(
             sessao=sessao,
             id_empresa=id_empresa,
             id_whatsapp_automacao=automacao.id,
-            motivo=automacoes.MOTIVO_AUTOMACAO_DESATIVADA,
+            cancelar_vencidos=False,
         )
     sessao.flush()
-    return automacao, cancelados
+    return automacao, MudancaDeFila(pausados=pausados, retomados=retomados)
+
+
+@dataclass(frozen=True)
+class MudancaDeFila:
+    pausados: int = 0
+    retomados: int = 0
+    cancelados: int = 0
+
+
+def retomar_automacao(
+    *, sessao: Session, id_empresa: str, id_automacao: str, cancelar_vencidos: bool
+) -> tuple[WhatsappAutomacao, MudancaDeFila]:
+    """Resume a paused automation; the jobs that fell due during the pause are sent now or
+    cancelled, as the admin chose."""
+    automacao = obter_automacao(sessao=sessao, id_empresa=id_empresa, id_automacao=id_automacao)
+    # An automation whose instance was deleted must not come back to life.
+    _validar_referencias(sessao, id_empresa, None, automacao.id_whatsapp_instancia)
+    automacao.ativo = True
+    automacao.atualizado_em = agora()
+    sessao.add(automacao)
+    retomados, cancelados = automacoes.retomar_pausados(
+        sessao=sessao,
+        id_empresa=id_empresa,
+        id_whatsapp_automacao=automacao.id,
+        cancelar_vencidos=cancelar_vencidos,
+    )
+    sessao.flush()
+    return automacao, MudancaDeFila(retomados=retomados, cancelados=cancelados)
 
 
 def excluir_automacao(*, sessao: Session, id_empresa: str, id_automacao: str) -> int:

@@ -330,7 +330,11 @@ class AutomacaoPublica(Publico):
 
 
 class AutomacaoAtualizada(AutomacaoPublica):
-    agendamentos_cancelados: int = Field(description="Pendentes cancelados por uma desativação.")
+    agendamentos_cancelados: int = Field(
+        description="Cancelados pela mudança (na retomada, os vencidos durante a pausa)."
+    )
+    agendamentos_pausados: int = Field(description="Pendentes que ficaram na fila, pausados.")
+    agendamentos_retomados: int = Field(description="Pausados que voltaram a pendentes.")
 
 
 class AutomacaoExcluida(BaseModel):

@@ -69,6 +69,7 @@ class StatusAgendamento(StrEnum):
     ERRO = "ERRO"
     INCERTO = "INCERTO"
     CANCELADO = "CANCELADO"
+    PAUSADO = "PAUSADO"  # its automation is paused: kept in the queue, never claimed
 
 
 class DirecaoMensagem(StrEnum):

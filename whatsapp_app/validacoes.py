@@ -363,3 +363,9 @@ class AutomacaoAtualizacao(Entrada):
     @classmethod
     def _ordens_unicas(cls, etapas: list[EtapaEntrada] | None) -> list[EtapaEntrada] | None:
         return _etapas_validas(etapas)
+
+
+class RetomadaEntrada(Entrada):
+    """Resuming a paused automation: what to do with the jobs that fell due meanwhile."""
+
+    vencidos: Literal["enviar", "cancelar"]

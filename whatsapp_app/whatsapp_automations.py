@@ -186,11 +186,16 @@ def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaN
     return len(inseridas)
 
 
+AGUARDANDO = (StatusAgendamento.PENDENTE.value, StatusAgendamento.PAUSADO.value)
+MOTIVO_VENCIDO_DURANTE_PAUSA = "vencido_durante_pausa"
+
+
 def cancelar_pendentes(sessao: Session, condicoes: list[Any], motivo: str) -> int:
+    """Cancel the waiting jobs (PENDENTE or PAUSADO) that match ``condicoes``."""
     momento = agora()
     resultado = sessao.execute(
         sa.update(_agendamento)
-        .where(_agendamento.c.status == StatusAgendamento.PENDENTE.value, *condicoes)
+        .where(_agendamento.c.status.in_(AGUARDANDO), *condicoes)
         .values(
             status=StatusAgendamento.CANCELADO.value,
             motivo_cancelamento=motivo,
@@ -248,6 +253,81 @@ def cancelar_por_optout(*, sessao: Session, id_empresa: str, id_lead: str) -> in
     )
     metricas.jobs_cancelados_optout.inc(cancelados)
     return cancelados
+
+
+def _linhas_afetadas(resultado: Any) -> int:
+    return int(resultado.rowcount or 0)
+
+
+def pausar_pendentes_da_automacao(
+    *, sessao: Session, id_empresa: str, id_whatsapp_automacao: str
+) -> int:
+    """The automation was paused: its pending jobs stay in the queue as PAUSADO, which the
+    claim (``status = 'PENDENTE'``) never takes."""
+    t = _agendamento
+    resultado = sessao.execute(
+        sa.update(t)
+        .where(
+            t.c.id_empresa == id_empresa,
+            t.c.id_whatsapp_automacao == id_whatsapp_automacao,
+            t.c.status == StatusAgendamento.PENDENTE.value,
+        )
+        .values(status=StatusAgendamento.PAUSADO.value, atualizado_em=agora())
+    )
+    return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def contar_vencidos_na_pausa(
+    *, sessao: Session, id_empresa: str, id_whatsapp_automacao: str
+) -> int:
+    """Paused jobs whose time came during the pause (what resuming asks about)."""
+    t = _agendamento
+    return int(
+        sessao.execute(
+            sa.select(sa.func.count()).where(
+                t.c.id_empresa == id_empresa,
+                t.c.id_whatsapp_automacao == id_whatsapp_automacao,
+                t.c.status == StatusAgendamento.PAUSADO.value,
+                t.c.agendado_para <= agora(),
+            )
+        ).scalar_one()
+    )
+
+
+def retomar_pausados(
+    *, sessao: Session, id_empresa: str, id_whatsapp_automacao: str, cancelar_vencidos: bool
+) -> tuple[int, int]:
+    """Resume: the paused jobs go back to PENDENTE; those that fell due during the pause are
+    sent now (they wait for the sending window as any job) or, when asked, cancelled
+    (``vencido_durante_pausa``). Returns (resumed, cancelled)."""
+    t = _agendamento
+    momento = agora()
+    da_automacao = [
+        t.c.id_empresa == id_empresa,
+        t.c.id_whatsapp_automacao == id_whatsapp_automacao,
+        t.c.status == StatusAgendamento.PAUSADO.value,
+    ]
+    cancelados = 0
+    if cancelar_vencidos:
+        cancelados = _linhas_afetadas(
+            sessao.execute(
+                sa.update(t)
+                .where(*da_automacao, t.c.agendado_para <= momento)
+                .values(
+                    status=StatusAgendamento.CANCELADO.value,
+                    motivo_cancelamento=MOTIVO_VENCIDO_DURANTE_PAUSA,
+                    atualizado_em=momento,
+                )
+            )
+        )
+    retomados = _linhas_afetadas(
+        sessao.execute(
+            sa.update(t)
+            .where(*da_automacao)
+            .values(status=StatusAgendamento.PENDENTE.value, atualizado_em=momento)
+        )
+    )
+    return retomados, cancelados
 
 
 def cancelar_pendentes_da_automacao(

@@ -24,6 +24,7 @@ from whatsapp_app.validacoes import (
     AutomacaoEntrada,
     ErroValidacao,
     NaoEncontrado,
+    RetomadaEntrada,
 )
 
 router = APIRouter(prefix="/api/whatsapp", tags=["automacoes"])
@@ -71,15 +72,40 @@ def obter(id_automacao: str, sessao: SessaoDep, usuario: UsuarioAtual) -> dict[s
 def atualizar(
     id_automacao: str, dados: AutomacaoAtualizacao, usuario: GestorAtual
 ) -> dict[str, Any]:
-    """Edit; disabling cancels the automation's pending jobs."""
+    """Edit; pausing (``ativo: false``) keeps the pending jobs in the queue as PAUSADO,
+    ``ativo: true`` resumes them (those that fell due go out now)."""
     with db.sessao() as sessao:
-        automacao, cancelados = cadastro.atualizar_automacao(
+        automacao, mudanca = cadastro.atualizar_automacao(
             sessao=sessao, id_empresa=usuario.id_empresa, id_automacao=id_automacao, dados=dados
         )
-        return {
-            **cadastro.automacao_publica(sessao, automacao),
-            "agendamentos_cancelados": cancelados,
-        }
+        return _atualizada(sessao, automacao, mudanca)
+
+
+@router.post(
+    "/automations/{id_automacao}/retomar",
+    response_model=AutomacaoAtualizada,
+    responses=erros(400, 401, 403, 404),
+)
+def retomar(id_automacao: str, dados: RetomadaEntrada, usuario: GestorAtual) -> dict[str, Any]:
+    """Resume a paused automation: the jobs that fell due during the pause are sent now
+    (``vencidos: "enviar"``) or cancelled (``"cancelar"``, ``vencido_durante_pausa``)."""
+    with db.sessao() as sessao:
+        automacao, mudanca = cadastro.retomar_automacao(
+            sessao=sessao,
+            id_empresa=usuario.id_empresa,
+            id_automacao=id_automacao,
+            cancelar_vencidos=dados.vencidos == "cancelar",
+        )
+        return _atualizada(sessao, automacao, mudanca)
+
+
+def _atualizada(sessao: Any, automacao: Any, mudanca: cadastro.MudancaDeFila) -> dict[str, Any]:
+    return {
+        **cadastro.automacao_publica(sessao, automacao),
+        "agendamentos_cancelados": mudanca.cancelados,
+        "agendamentos_pausados": mudanca.pausados,
+        "agendamentos_retomados": mudanca.retomados,
+    }
 
 
 @router.delete(

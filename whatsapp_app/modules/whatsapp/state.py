@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from whatsapp_app import cadastro_automacoes, db, empresas, feature_flags, instancias, mensagens
+from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
 from whatsapp_app.modules.whatsapp.modelos import (
@@ -362,6 +363,10 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
     form_reentrada: str = "uma_vez"
     form_cancelar: bool = True
     form_ativo: bool = True
+    # Resuming a paused automation whose jobs fell due during the pause: ask first.
+    retomar_id: str = ""
+    retomar_nome: str = ""
+    retomar_vencidos: int = 0
     etapas: list[EtapaForm] = []
     erros: dict[str, str] = {}
     salvando: bool = False
@@ -894,7 +899,19 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
         yield
         try:
             with db.sessao() as s:
-                _, cancelados = cadastro_automacoes.atualizar_automacao(
+                if novo and automacoes.contar_vencidos_na_pausa(
+                    sessao=s, id_empresa=contexto.id_empresa, id_whatsapp_automacao=id_automacao
+                ):
+                    # Ask before sending what fell due during the pause.
+                    self.fluxos = anterior
+                    self.retomar_id, self.retomar_nome = id_automacao, linha["nome"]
+                    self.retomar_vencidos = automacoes.contar_vencidos_na_pausa(
+                        sessao=s,
+                        id_empresa=contexto.id_empresa,
+                        id_whatsapp_automacao=id_automacao,
+                    )
+                    return
+                _, mudanca = cadastro_automacoes.atualizar_automacao(
                     sessao=s,
                     id_empresa=contexto.id_empresa,
                     id_automacao=id_automacao,
@@ -905,9 +922,49 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
             yield rx.toast.error(f"Não foi possível alterar a automação: {exc.mensagem}")
             return
         self._recarregar()
-        texto = "Automação ativada." if novo else "Automação pausada."
-        if cancelados:
-            texto += f" {milhar(cancelados)} envio(s) pendente(s) cancelado(s)."
+        if novo:
+            texto = "Automação retomada."
+            if mudanca.retomados:
+                texto += f" {milhar(mudanca.retomados)} envio(s) voltaram para a fila."
+        else:
+            texto = "Automação pausada."
+            if mudanca.pausados:
+                texto += (
+                    f" {milhar(mudanca.pausados)} envio(s) ficam na fila, pausados, "
+                    "até você retomar."
+                )
+        yield rx.toast.success(texto)
+
+    @rx.event
+    def mudar_retomada(self, aberto: bool):
+        if not aberto:
+            self.retomar_id = self.retomar_nome = ""
+            self.retomar_vencidos = 0
+
+    @rx.event
+    def confirmar_retomada(self, vencidos: str):
+        """The admin chose what to do with the jobs that fell due during the pause."""
+        contexto = self.contexto(*PERFIS_GESTAO)
+        id_automacao = self.retomar_id
+        self.retomar_id = self.retomar_nome = ""
+        self.retomar_vencidos = 0
+        if not id_automacao:
+            return
+        try:
+            with db.sessao() as s:
+                _, mudanca = cadastro_automacoes.retomar_automacao(
+                    sessao=s,
+                    id_empresa=contexto.id_empresa,
+                    id_automacao=id_automacao,
+                    cancelar_vencidos=vencidos == "cancelar",
+                )
+        except ErroApp as exc:
+            yield rx.toast.error(f"Não foi possível retomar a automação: {exc.mensagem}")
+            return
+        self._recarregar()
+        texto = f"Automação retomada. {milhar(mudanca.retomados)} envio(s) voltaram para a fila."
+        if mudanca.cancelados:
+            texto += f" {milhar(mudanca.cancelados)} vencido(s) durante a pausa cancelado(s)."
         yield rx.toast.success(texto)
 
     @rx.event

@@ -332,6 +332,47 @@ def _confirmar_exclusao() -> rx.Component:
     )
 
 
+def _confirmar_retomada() -> rx.Component:
+    """Resuming asks what to do with the sends that fell due during the pause."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Retomar automação?", style=t.ESTILO_TITULO_SECAO),
+            rx.alert_dialog.description(
+                rx.el.span(
+                    "Durante a pausa de “",
+                    EstadoWhatsapp.retomar_nome,
+                    "”, ",
+                    rx.el.span(EstadoWhatsapp.retomar_vencidos, class_name="wa-num"),
+                    " envio(s) chegaram na hora de sair. Envie agora ou cancele esses envios; "
+                    "os que ainda não venceram voltam para a fila de qualquer forma.",
+                ),
+                style=t.ESTILO_CORPO,
+            ),
+            rx.el.div(
+                rx.alert_dialog.cancel(rx.button("Voltar", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Cancelar os vencidos",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=EstadoWhatsapp.confirmar_retomada("cancelar"),  # type: ignore[operator, misc]
+                    )
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Enviar agora",
+                        on_click=EstadoWhatsapp.confirmar_retomada("enviar"),  # type: ignore[operator, misc]
+                    )
+                ),
+                class_name="wa-wpp-dialogo-rodape",
+            ),
+            max_width="460px",
+        ),
+        open=EstadoWhatsapp.retomar_id != "",
+        on_open_change=EstadoWhatsapp.mudar_retomada,
+    )
+
+
 def automacoes_list() -> rx.Component:
     return rx.el.section(
         rx.el.div(
@@ -374,6 +415,7 @@ def automacoes_list() -> rx.Component:
             ),
         ),
         _confirmar_exclusao(),
+        _confirmar_retomada(),
         aria_labelledby=ID_TITULO,
         class_name="wa-wpp-secao",
     )
