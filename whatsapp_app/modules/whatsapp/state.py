@@ -108,6 +108,8 @@ class InstanciaCartao(TypedDict):
     enviados_24h: str
     erros_24h: str
     tem_erros: bool
+    incertos: str
+    tem_incertos: bool
     erro_conexao: str
     respostas_24h: str
     tem_respostas: bool
@@ -250,6 +252,8 @@ def _cartao(
         "enviados_24h": milhar(fila["enviados_24h"]),
         "erros_24h": milhar(fila["erros_24h"]),
         "tem_erros": fila["erros_24h"] > 0,
+        "incertos": milhar(fila.get("incertos", 0)),
+        "tem_incertos": fila.get("incertos", 0) > 0,
         "erro_conexao": publica.get("erro_conexao") or "",
         "respostas_24h": rotulo_respostas(respostas),
         "tem_respostas": respostas > 0,
@@ -419,6 +423,12 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
     def fila_erros_texto(self) -> str:
         total = sum(int(i["erros_24h"].replace(".", "")) for i in self.instancias)
         return plural(total, "erro", "erros") + " nas últimas 24 h"
+
+    @rx.var(cache=True)
+    def fila_incertos_texto(self) -> str:
+        """Uncertain sends wait for an operator whatever their age: counted apart."""
+        total = sum(int(i["incertos"].replace(".", "")) for i in self.instancias)
+        return plural(total, "envio incerto", "envios incertos") if total else ""
 
     @rx.var(cache=True)
     def disparo_em_andamento(self) -> bool:

@@ -24,6 +24,17 @@ def _resumo_fila() -> rx.Component:
                     href="/whatsapp/fila?status=ERRO",
                     class_name="wa-num wa-wpp-link-fila",
                 ),
+                rx.cond(
+                    EstadoWhatsapp.fila_incertos_texto != "",
+                    rx.fragment(
+                        " · ",
+                        rx.el.a(
+                            EstadoWhatsapp.fila_incertos_texto,
+                            href="/whatsapp/fila?status=INCERTO",
+                            class_name="wa-num wa-wpp-link-fila",
+                        ),
+                    ),
+                ),
                 " · ",
                 rx.el.a("Ver fila", href="/whatsapp/fila", class_name="wa-wpp-link-fila"),
                 rx.cond(

@@ -161,6 +161,12 @@ def _cartao_instancia(inst: ObjectVar) -> rx.Component:
                 inst["tem_erros"].to(bool),
                 href=f"/whatsapp/fila?status=ERRO&instancia={inst['id']}",
             ),
+            _estatistica(
+                "Incertos",
+                inst["incertos"],
+                inst["tem_incertos"].to(bool),
+                href=f"/whatsapp/fila?status=INCERTO&instancia={inst['id']}",
+            ),
             class_name="wa-wpp-estats",
             aria_label=f"Fila de {inst['nome']}",
         ),
