@@ -321,6 +321,7 @@ def test_serializadores_da_ui_devolvem_dicts_com_iso(cliente: Any, cenario: Any)
         "enviados_24h",
         "erros_24h",
         "incertos",
+        "vencidos",
     }
 
 

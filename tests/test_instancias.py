@@ -499,7 +499,7 @@ def test_status_traz_a_fila_das_automacoes_da_instancia(cliente) -> None:
     momento = agora()
     for _ in range(3):
         _job(empresa, lead, automacao, "PENDENTE")
-    _job(empresa, lead, segunda, "PENDENTE")
+    _job(empresa, lead, segunda, "PENDENTE", agendado_para=momento + timedelta(hours=1))
     _job(empresa, lead, automacao, "PROCESSANDO")
     _job(empresa, lead, automacao, "ENVIADO", enviado_em=momento - timedelta(hours=1))
     _job(empresa, lead, segunda, "ENVIADO", enviado_em=momento - timedelta(hours=23))
@@ -523,6 +523,7 @@ def test_status_traz_a_fila_das_automacoes_da_instancia(cliente) -> None:
             "enviados_24h": 2,
             "erros_24h": 1,
             "incertos": 1,
+            "vencidos": 3,  # the fourth pending one is due in an hour
         },
     }
     vazia = cliente.get(f"{URL}/{criar_instancia(empresa)}/status", headers=usuario).json()
@@ -532,6 +533,7 @@ def test_status_traz_a_fila_das_automacoes_da_instancia(cliente) -> None:
         "enviados_24h": 0,
         "erros_24h": 0,
         "incertos": 0,
+        "vencidos": 0,
     }
 
 

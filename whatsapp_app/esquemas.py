@@ -372,6 +372,7 @@ class FilaInstancia(BaseModel):
     enviados_24h: int
     erros_24h: int
     incertos: int
+    vencidos: int = Field(description="Pendentes cuja hora já chegou (vencidos agora).")
 
 
 class StatusInstanciaPublico(Publico):

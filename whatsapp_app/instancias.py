@@ -270,18 +270,20 @@ def fila_da_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) ->
             contar(t.c.status == StatusAgendamento.ENVIADO.value, t.c.enviado_em >= desde),
             contar(t.c.status == StatusAgendamento.ERRO.value, t.c.atualizado_em >= desde),
             contar(t.c.status == StatusAgendamento.INCERTO.value),
+            contar(t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= agora()),
         ).where(
             t.c.id_empresa == id_empresa,
             t.c.id_whatsapp_automacao.in_(_automacoes_da_instancia(id_empresa, id_instancia)),
         )
     ).one()
-    pendentes, processando, enviados, erros, incertos = (int(v) for v in linha)
+    pendentes, processando, enviados, erros, incertos, vencidos = (int(v) for v in linha)
     return {
         "pendentes": pendentes,
         "processando": processando,
         "enviados_24h": enviados,
         "erros_24h": erros,
         "incertos": incertos,
+        "vencidos": vencidos,  # pendentes whose time has come (due now)
     }
 
 

@@ -110,6 +110,7 @@ class InstanciaCartao(TypedDict):
     tem_erros: bool
     incertos: str
     tem_incertos: bool
+    vencidos: int
     erro_conexao: str
     respostas_24h: str
     tem_respostas: bool
@@ -254,6 +255,7 @@ def _cartao(
         "tem_erros": fila["erros_24h"] > 0,
         "incertos": milhar(fila.get("incertos", 0)),
         "tem_incertos": fila.get("incertos", 0) > 0,
+        "vencidos": int(fila.get("vencidos", 0)),
         "erro_conexao": publica.get("erro_conexao") or "",
         "respostas_24h": rotulo_respostas(respostas),
         "tem_respostas": respostas > 0,
@@ -417,7 +419,10 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
     @rx.var(cache=True)
     def fila_texto(self) -> str:
         total = sum(int(i["pendentes"].replace(".", "")) for i in self.instancias)
-        return plural(total, "envio pendente", "envios pendentes") + " na fila"
+        vencidos = sum(i["vencidos"] for i in self.instancias)
+        texto = plural(total, "envio pendente", "envios pendentes") + " na fila"
+        # "Pendentes" (all) is not "vencidos agora" (due): say both.
+        return f"{texto} · {plural(vencidos, 'vencido', 'vencidos')} agora" if total else texto
 
     @rx.var(cache=True)
     def fila_erros_texto(self) -> str:
