@@ -121,7 +121,8 @@ def desfecho_de_excecao(exc: BaseException) -> ResultadoEnvio:
         )
     if isinstance(exc, httpx.TimeoutException):
         return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} (tempo esgotado)")
-    return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"{ERRO_SEM_RESPOSTA} ({type(exc).__name__})")
+    # The exception's class goes to the log (``enviar_classificando``), never to the operator.
+    return ResultadoEnvio(Desfecho.DESCONHECIDO, erro=ERRO_SEM_RESPOSTA)
 
 
 def erro_de_rede(exc: httpx.HTTPError, provedor: str, **contexto: Any) -> ErroProvedor:

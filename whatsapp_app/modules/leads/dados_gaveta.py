@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from whatsapp_app import cadastro_automacoes, conversa, db, empresas, leads, mensagens
+from whatsapp_app.fila import erro_legivel
 from whatsapp_app.tempo import agora
 from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, hora, rotulo_dia
 
@@ -161,7 +162,7 @@ def linha_agendamento(
         "status": job["status"],
         "chave": job["chave_idempotencia"],
         "chave_curta": chave_curta(job["chave_idempotencia"]),
-        "erro": job["ultimo_erro"] or "",
+        "erro": erro_legivel(job["ultimo_erro"]) if job["ultimo_erro"] else "",
         "tentativas": job["tentativas"],
         "motivo": motivo_cancelamento(job["motivo_cancelamento"]),
         "motivo_resposta": job["motivo_cancelamento"] in ("lead_respondeu", "lead_optout"),
