@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from whatsapp_app import db
+from whatsapp_app import db, modelos_cloud
 from whatsapp_app import instancias as servico
 from whatsapp_app.api.deps import AdminAtual, GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
 from whatsapp_app.esquemas import (
@@ -78,10 +78,10 @@ def modelos(
 ) -> dict[str, Any]:
     """Approved Cloud API templates of the instance's WABA (admin, gestor); other providers
     answer an empty list."""
-    todos = servico.listar_modelos(
+    todos = modelos_cloud.listar_modelos(
         sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia
     )
-    return servico.pagina_de_modelos(todos, limite=pagina.limite, cursor=pagina.cursor)
+    return modelos_cloud.pagina_de_modelos(todos, limite=pagina.limite, cursor=pagina.cursor)
 
 
 @router.post(

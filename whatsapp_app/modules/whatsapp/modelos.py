@@ -2,7 +2,7 @@
 instance, each step's approved template (sent outside the 24-hour window).
 
 ``MixinModelos`` is inherited by ``EstadoWhatsapp``. The instance's templates come from
-``instancias.listar_modelos`` (a Graph API call: a background event, off the state lock), once
+``modelos_cloud.listar_modelos`` (a Graph API call: a background event, off the state lock), once
 per instance per tab. Each template's body parameters ``{{1}}..{{n}}`` are filled from the
 message variables: one of ``{{nome}}``, ``{{primeiro_nome}}``, ``{{empresa}}``, ``{{estagio}}``
 or free text containing them. The preview fills the body for the sample lead. Evolution and the
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import reflex as rx
 
-from whatsapp_app import db, instancias
+from whatsapp_app import db, modelos_cloud
 from whatsapp_app.envio import VARIAVEIS_MODELO, preencher_modelo, renderizar_mensagem
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
@@ -162,7 +162,7 @@ def mensagem_de_erro(exc: ErroApp) -> str:
 def ler_modelos(id_empresa: str, id_instancia: str) -> list[ModeloOpcao]:
     """The instance's approved templates (runs in a worker thread: it calls the Graph API)."""
     with db.sessao() as s:
-        publicos = instancias.listar_modelos(
+        publicos = modelos_cloud.listar_modelos(
             sessao=s, id_empresa=id_empresa, id_instancia=id_instancia
         )
     return [opcao_modelo(m) for m in publicos]

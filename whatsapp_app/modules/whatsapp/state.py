@@ -914,17 +914,20 @@ class EstadoWhatsapp(MixinModelos, EstadoSessao):
         yield
         try:
             with db.sessao() as s:
-                if novo and automacoes.contar_vencidos_na_pausa(
-                    sessao=s, id_empresa=contexto.id_empresa, id_whatsapp_automacao=id_automacao
-                ):
-                    # Ask before sending what fell due during the pause.
-                    self.fluxos = anterior
-                    self.retomar_id, self.retomar_nome = id_automacao, linha["nome"]
-                    self.retomar_vencidos = automacoes.contar_vencidos_na_pausa(
+                vencidos = (
+                    automacoes.contar_vencidos_na_pausa(
                         sessao=s,
                         id_empresa=contexto.id_empresa,
                         id_whatsapp_automacao=id_automacao,
                     )
+                    if novo
+                    else 0
+                )
+                if vencidos:
+                    # Ask before sending what fell due during the pause.
+                    self.fluxos = anterior
+                    self.retomar_id, self.retomar_nome = id_automacao, linha["nome"]
+                    self.retomar_vencidos = vencidos
                     return
                 _, mudanca = cadastro_automacoes.atualizar_automacao(
                     sessao=s,
