@@ -20,8 +20,7 @@ def _linha(flag: ObjectVar) -> rx.Component:
         rx.el.div(
             rx.el.label(flag["descricao"], html_for=id_campo, class_name="wa-wpp-rotulo"),
             rx.el.p(
-                rx.el.code(flag["chave"], class_name="wa-cfg-chave"),
-                " · ",
+                # People read the flag's name and where its value comes from, never its key.
                 flag["origem"],
                 class_name="wa-campo-ajuda",
                 id=f"{id_campo}-ajuda",
