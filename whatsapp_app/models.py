@@ -429,3 +429,53 @@ class AuditoriaAgendamento(SQLModel, table=True):
     status_anterior: str = Field(max_length=16)
     status_novo: str = Field(max_length=16)
     criado_em: datetime = _quando()
+
+
+class StatusDisparoManual(StrEnum):
+    EM_ANDAMENTO = "EM_ANDAMENTO"
+    CONCLUIDO = "CONCLUIDO"
+    CANCELADO = "CANCELADO"  # the operator stopped it: unclaimed work stayed queued
+    FALHOU = "FALHOU"
+
+
+class WhatsappDisparoManual(SQLModel, table=True):
+    """One "Disparar agora" (UI or ``POST .../dispatch``): who, when, and what it did.
+
+    ``cancelamento_solicitado_em`` is how a cancel reaches the dispatch wherever it runs: the
+    dispatch checks it between claims, so unclaimed work stops and claimed sends finish.
+    """
+
+    __tablename__ = "whatsapp_disparo_manual"
+    __table_args__ = (sa.Index(None, "id_empresa", "iniciado_em"),)
+
+    id: str = _id()
+    id_empresa: str = _empresa()
+    id_usuario: str | None = Field(default=None, max_length=TAMANHO_ID)
+    nome_usuario: str | None = Field(default=None, max_length=255)  # as it was at the time
+    id_whatsapp_instancia: str | None = Field(default=None, max_length=TAMANHO_ID)
+    status: str = Field(default=StatusDisparoManual.EM_ANDAMENTO.value, max_length=16)
+    resumo: dict[str, int] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    iniciado_em: datetime = _quando()
+    concluido_em: datetime | None = _quando(nulo=True)
+    cancelamento_solicitado_em: datetime | None = _quando(nulo=True)
+
+
+class WhatsappContadorDespacho(SQLModel, table=True):
+    """Dispatch counters per company and hour, summed across every process ("Saúde do
+    despacho"): ``nome`` is a metric name (``jobs_claimed``, ``jobs_sent``, ...), ``valor`` what
+    the processes added in that hour (``INSERT ... ON CONFLICT DO UPDATE valor = valor + n``)."""
+
+    __tablename__ = "whatsapp_contador_despacho"
+
+    id_empresa: str = Field(
+        sa_column=sa.Column(
+            sa.String(TAMANHO_ID),
+            sa.ForeignKey("empresa.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    hora: datetime = Field(sa_column=sa.Column(DataHoraUtc(), primary_key=True))
+    nome: str = Field(sa_column=sa.Column(sa.String(48), primary_key=True))
+    valor: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
