@@ -7,11 +7,14 @@ The simulator's inbox is the ground truth for "sent": its ``/__sim/contagem`` co
 per ``(instance, number, text)``, and every seeded job has its own number, so a count of 2 is a
 job sent twice.
 
-How ``jobs_claimed`` is checked (acceptance, no faults, so every job is claimed exactly once):
-three independent counts must all equal the number of jobs: the ``jobs_claimed`` counter summed
-over every process by ``GET /api/metrics`` (``PROMETHEUS_MULTIPROC_DIR`` shared by the workers
-and the API), the workers' ``claim`` log lines plus the ``claimed`` of the HTTP summaries, and
-the sum of ``tentativas`` in the database (each claim adds one).
+How ``jobs_claimed`` is checked (acceptance, no injected faults): each job is claimed once plus
+once per logged event that rightly hands it back (a retryable outcome, nothing sent, or the
+reaper returning a silent owner's claim), checked per job against ``tentativas`` in the database
+(each claim adds one); and two independent totals must agree with that: the ``jobs_claimed``
+counter summed over every process by ``GET /api/metrics`` (``PROMETHEUS_MULTIPROC_DIR`` shared
+by the workers and the API), and the workers' ``claim`` log lines plus the ``claimed`` of the
+HTTP summaries. On a quiet machine there is no such event and every count equals the jobs; a
+loaded CI machine once produced 165 extra claims of 2,000, all sent exactly once.
 
 Every wait polls a condition against a deadline; every subprocess is killed in a ``finally``.
 """
@@ -153,14 +156,22 @@ def test_aceitacao_8_workers_e_http_enviam_cada_job_uma_vez(banco, tmp_path):
         assert contagem["duplicadas"] == []
         assert contagem["total"] == n and recebido == esperado, "every job sent exactly once"
 
+        # One claim per job, unless the logs explain the extra one: a retryable outcome
+        # (nothing was sent: e.g. a connect timeout on a loaded machine) or the reaper giving
+        # back a claim whose owner fell silent. Every claim is accounted for, per job.
+        registros = _registros(cenario, tmp_path)
+        explicadas = _reclamacoes_explicadas(registros)
         linhas = linhas_jobs()
-        assert sum(j["tentativas"] for j in linhas) == n, "one claim per job"
+        sem_explicacao = {
+            j["id"]: j["tentativas"] for j in linhas if j["tentativas"] != 1 + explicadas[j["id"]]
+        }
+        assert not sem_explicacao, _historia(registros, sem_explicacao)
+        extras = sum(explicadas.values())
         claims_workers = cenario.frota.linhas_log("claim")
         claims_http = sum(r["claimed"] for r in resumos)
         assert claims_http > 0, "the HTTP entry points took part"
-        assert len(claims_workers) + claims_http == n
-        assert len({c["id_agendamento"] for c in claims_workers}) == len(claims_workers)
-        assert cenario.api.metrica("jobs_claimed") == n
+        assert len(claims_workers) + claims_http == n + extras
+        assert cenario.api.metrica("jobs_claimed") == n + extras
         assert cenario.api.metrica("jobs_sent") == n
         assert sum(r["sent"] for r in resumos) + len(_enviados_nos_logs(cenario.frota)) == n
         assert cenario.frota.erros_nos_logs() == []
@@ -175,6 +186,39 @@ def _avisos_api(pasta: Path) -> list[str]:
         for r in Frota._registros(pasta / "api.log")
         if r.get("nivel") in ("WARNING", "ERROR")
     ]
+
+
+def _registros(cenario: Cenario, pasta: Path) -> list[dict[str, Any]]:
+    """Every JSON log record of the scenario: all worker incarnations and the API."""
+    assert cenario.frota is not None
+    registros = [r for e in cenario.frota.todas for r in Frota._registros(e.log)]
+    return registros + Frota._registros(pasta / "api.log")
+
+
+def _reclamacoes_explicadas(registros: list[dict[str, Any]]) -> Counter[str]:
+    """Per job, the logged events after which it is rightly claimed again."""
+    explicadas: Counter[str] = Counter()
+    for r in registros:
+        mensagem = r.get("message")
+        retentavel = (
+            mensagem == "resultado do envio" and r.get("desfecho") == "retentavel" and r["gravado"]
+        )
+        devolvido = mensagem == "reaper: devolvido a PENDENTE" or (
+            mensagem == "reaper: reconciliado" and r.get("desfecho") == "pendentes"
+        )
+        if retentavel or devolvido:
+            explicadas[r["id_agendamento"]] += 1
+    return explicadas
+
+
+def _historia(registros: list[dict[str, Any]], tentativas: dict[str, int]) -> str:
+    """Diagnostics: what the logs say about the jobs whose claims are not explained."""
+    eventos = Counter(
+        f"{r.get('message')} {r.get('desfecho', '')}".strip()
+        for r in registros
+        if r.get("id_agendamento") in tentativas
+    )
+    return f"{len(tentativas)} jobs with unexplained claims ({tentativas}); their log: {eventos}"
 
 
 def _enviados_nos_logs(frota: Frota) -> list[dict[str, Any]]:
