@@ -338,3 +338,59 @@ def test_estado_chips_e_intervalo_de_datas() -> None:
     assert de is not None and ate is not None
     assert de.isoformat() == "2026-11-25T00:00:00-03:00"
     assert ate.isoformat() == "2026-11-25T23:59:59.999999-03:00"
+
+
+def test_filtro_por_data_de_envio(banco, cliente) -> None:  # type: ignore[no-untyped-def]
+    """The date range bounds the sent time when asked (``enviado_de``/``enviado_ate``): a job
+    sent yesterday is found by yesterday's range, not by its due time; pending jobs never are."""
+    from datetime import timedelta
+
+    from whatsapp_app.tempo import agora
+
+    empresa = criar_empresa()
+    criar_automacao(empresa, estagio=1, atrasos=(0, 60))
+    enviado, pendente = _jobs(empresa)
+    ontem = agora() - timedelta(days=1)
+    _definir(enviado, status="ENVIADO", enviado_em=ontem, agendado_para=agora())
+    cabecalho = login(cliente, empresa.usuarios["gestor"])
+
+    def ids(**params: str) -> list[str]:
+        resposta = cliente.get("/api/whatsapp/agendamentos", params=params, headers=cabecalho)
+        assert resposta.status_code == 200, resposta.text
+        return [i["id"] for i in resposta.json()["itens"]]
+
+    janela_ontem = {
+        "enviado_de": (ontem - timedelta(hours=1)).isoformat(),
+        "enviado_ate": (ontem + timedelta(hours=1)).isoformat(),
+    }
+    assert ids(**janela_ontem) == [enviado]
+    assert ids(de=janela_ontem["enviado_de"], ate=janela_ontem["enviado_ate"]) == []
+    assert pendente in ids()
+    ruim = cliente.get(
+        "/api/whatsapp/agendamentos",
+        params={
+            "enviado_de": janela_ontem["enviado_ate"],
+            "enviado_ate": janela_ontem["enviado_de"],
+        },
+        headers=cabecalho,
+    )
+    assert ruim.status_code == 422 and "enviado_de" in ruim.json()["erro"]["campos"], ruim.text
+    sem_fuso = cliente.get(
+        "/api/whatsapp/agendamentos",
+        params={"enviado_de": "2026-11-30T10:00:00"},
+        headers=cabecalho,
+    )
+    assert sem_fuso.status_code == 422 and "enviado_de" in sem_fuso.json()["erro"]["campos"]
+
+
+def test_estado_periodo_escolhe_a_data_filtrada() -> None:
+    estado = _estado()
+    estado.filtro_de = estado.filtro_ate = "2026-11-25"
+    consulta = estado._consulta()
+    assert consulta["de"] is not None and consulta["enviado_de"] is None
+    estado.periodo = "enviado"
+    consulta = estado._consulta()
+    assert consulta["de"] is None and consulta["ate"] is None
+    assert consulta["enviado_de"].isoformat() == "2026-11-25T00:00:00-03:00"
+    assert consulta["enviado_ate"].isoformat() == "2026-11-25T23:59:59.999999-03:00"
+    assert "periodo=enviado" in estado._url()

@@ -130,6 +130,7 @@ def test_modelos_aprovados_da_waba(cliente, graph: ServidorFalso) -> None:
         ],
         "proximo_cursor": None,
         "total": 3,
+        "total_exato": True,
     }
     (consulta,) = graph.recebidas("GET", ROTA_MODELOS)
     assert consulta.cabecalhos["authorization"] == f"Bearer {TOKEN_META}"
@@ -171,6 +172,7 @@ def test_modelos_perfis_e_outra_empresa(cliente, graph: ServidorFalso) -> None:
         "itens": [],
         "proximo_cursor": None,
         "total": 0,
+        "total_exato": True,
     }
 
 
@@ -182,6 +184,7 @@ def test_instancia_sem_modelos_ou_sem_waba(cliente) -> None:
         "itens": [],
         "proximo_cursor": None,
         "total": 0,
+        "total_exato": True,
     }
     sem_waba = _cloud(cliente, admin, f"http://127.0.0.1:{porta_fechada()}")
     resposta = cliente.get(f"{URL}/{sem_waba['id']}/modelos", headers=admin)

@@ -1,5 +1,5 @@
 """List routes: ``limite`` (1..200, default 50) and ``cursor``, answering
-``{"itens", "proximo_cursor", "total"}`` (contract.md section 7), with keyset order (no gap, no
+``{"itens", "proximo_cursor", "total", "total_exato"}`` (contract.md section 7), with keyset order (no gap, no
 repeat) and the queue's filters on ``GET /api/whatsapp/agendamentos``."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _caminhar(cliente, url: str, cabecalho, **params: Any) -> tuple[list[str], i
         resposta = cliente.get(url, params=consulta, headers=cabecalho)
         assert resposta.status_code == 200, resposta.text
         corpo = resposta.json()
-        assert set(corpo) == {"itens", "proximo_cursor", "total"}
+        assert set(corpo) == {"itens", "proximo_cursor", "total", "total_exato"}
         ids += [item["id"] for item in corpo["itens"]]
         total, paginas, cursor = corpo["total"], paginas + 1, corpo["proximo_cursor"]
         if cursor is None:
@@ -72,6 +72,33 @@ def test_mil_leads_sem_buraco_nem_repeticao(cliente) -> None:
     assert set(ids) == {linha["id"] for linha in linhas}
     padrao = cliente.get("/api/leads", headers=cabecalho).json()
     assert len(padrao["itens"]) == 50 and padrao["proximo_cursor"] is not None
+    assert padrao["total_exato"] is True
+
+
+def test_total_e_contado_ate_o_limite(cliente, monkeypatch) -> None:
+    """Totals are bounded counts: above LIMITE_CONTAGEM the page says "more than" and the
+    status chips count each status up to the limit + 1; pages themselves are all there."""
+    from whatsapp_app import fila, paginacao
+    from whatsapp_app.modules.fila.state import contagem_limitada
+
+    monkeypatch.setattr(paginacao, "LIMITE_CONTAGEM", 3)
+    empresa = criar_empresa()
+    criar_automacao(empresa, estagio=1, atrasos=(0, 60, 120))
+    for i in range(2):
+        mover(empresa, criar_lead(empresa, nome=f"Lead {i}", telefone=f"+55119876543{i:02d}"), 1)
+    cabecalho = login(cliente, empresa.usuarios["vendedor"])
+
+    corpo = cliente.get("/api/whatsapp/agendamentos", headers=cabecalho).json()
+    assert (corpo["total"], corpo["total_exato"], len(corpo["itens"])) == (3, False, 6)
+    com_filtro = cliente.get(
+        "/api/whatsapp/agendamentos",
+        params={"id_lead": corpo["itens"][0]["id_lead"]},
+        headers=cabecalho,
+    ).json()
+    assert (com_filtro["total"], com_filtro["total_exato"]) == (3, True)
+    with db.sessao() as s:
+        assert fila.contagem_por_status(s, id_empresa=empresa.id) == {"PENDENTE": 4}
+    assert (contagem_limitada(4), contagem_limitada(3)) == ("3+", "3")
 
 
 @pytest.mark.parametrize(

@@ -299,11 +299,14 @@ def _consulta_agendamentos(
     q: str | None,
     de: datetime | None,
     ate: datetime | None,
+    enviado_de: datetime | None = None,
+    enviado_ate: datetime | None = None,
 ) -> Any:
     if status is not None and status not in STATUS_VALIDOS:
         raise ErroValidacao({"status": f"Use um de: {', '.join(sorted(STATUS_VALIDOS))}."})
-    if de is not None and ate is not None and de > ate:
-        raise ErroValidacao({"de": "O início do período deve ser antes do fim."})
+    for campo, inicio, fim in (("de", de, ate), ("enviado_de", enviado_de, enviado_ate)):
+        if inicio is not None and fim is not None and inicio > fim:
+            raise ErroValidacao({campo: "O início do período deve ser antes do fim."})
     job = WhatsappAutomacaoAgendamento
     consulta = select(job).where(job.id_empresa == id_empresa)
     if status:
@@ -335,6 +338,10 @@ def _consulta_agendamentos(
         consulta = consulta.where(col(job.agendado_para) >= de)
     if ate is not None:
         consulta = consulta.where(col(job.agendado_para) <= ate)
+    if enviado_de is not None:
+        consulta = consulta.where(col(job.enviado_em) >= enviado_de)
+    if enviado_ate is not None:
+        consulta = consulta.where(col(job.enviado_em) <= enviado_ate)
     return consulta
 
 
@@ -350,11 +357,14 @@ def pagina_agendamentos(
     q: str | None = None,
     de: datetime | None = None,
     ate: datetime | None = None,
+    enviado_de: datetime | None = None,
+    enviado_ate: datetime | None = None,
     ordem: str = "agendado_para",
     limite: int = paginacao.LIMITE_PADRAO,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the company's jobs with the queue's filters (contract §7), by due time."""
+    """One page of the company's jobs with the queue's filters (contract §7), by due time;
+    ``de``/``ate`` bound the due time, ``enviado_de``/``enviado_ate`` the sent time."""
     if ordem not in ORDENS_AGENDAMENTOS:
         raise ErroValidacao({"ordem": "Use agendado_para ou -agendado_para."})
     consulta = _consulta_agendamentos(
@@ -367,6 +377,8 @@ def pagina_agendamentos(
         q=q,
         de=de,
         ate=ate,
+        enviado_de=enviado_de,
+        enviado_ate=enviado_ate,
     )
     return paginacao.paginar(
         sessao,

@@ -31,6 +31,7 @@ from whatsapp_app.models import (
     Provedor,
     Reentrada,
     StatusAgendamento,
+    StatusDisparoManual,
     StatusEntrega,
 )
 from whatsapp_app.providers.base import StatusConexao
@@ -149,7 +150,14 @@ class Pagina(BaseModel, Generic[T]):
     proximo_cursor: str | None = Field(
         description="Passe como cursor para a próxima página; null na última."
     )
-    total: int = Field(ge=0, description="Quantos registros os filtros encontram, no total.")
+    total: int = Field(
+        ge=0,
+        description="Quantos registros os filtros encontram, contados até 10.000 "
+        "(acima disso total é 10.000 e total_exato é false).",
+    )
+    total_exato: bool = Field(
+        default=True, description="false quando há mais registros que o total informado."
+    )
 
 
 class Ok(BaseModel):
@@ -353,6 +361,25 @@ class ResumoDespachoPublico(Publico):
     uncertain: int
     skipped_already_claimed: int
     cancelled: int
+
+
+class DisparoManualPublico(Publico):
+    """One "Disparar agora" of the history: who, when, what it did (the sum of its rounds)."""
+
+    id: str
+    status: StatusDisparoManual = Field(
+        description="EM_ANDAMENTO, CONCLUIDO, CANCELADO (pedido do operador) ou FALHOU."
+    )
+    id_usuario: str | None = Field(description="Quem disparou (null pela API interna).")
+    nome_usuario: str | None = Field(description="O nome de quem disparou, como era na hora.")
+    id_whatsapp_instancia: str | None = Field(
+        description="Só os envios desta instância; null para todas."
+    )
+    resumo: ResumoDespachoPublico
+    iniciado_em: DataHora
+    concluido_em: DataHora | None
+    cancelamento_solicitado_em: DataHora | None
+    motivo_falha: str | None = Field(description="Por que falhou, em pt-BR (só FALHOU).")
 
 
 class FlagPublica(BaseModel):

@@ -16,12 +16,14 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from whatsapp_app import paginacao
 from whatsapp_app.envio import substituir_variaveis, valores_variaveis
 from whatsapp_app.models import (
     DirecaoMensagem,
     Empresa,
     Estagio,
     Lead,
+    StatusAgendamento,
     WhatsappAutomacao,
     WhatsappAutomacaoAgendamento,
     WhatsappAutomacaoEtapa,
@@ -213,16 +215,23 @@ def _iso(valor: datetime | None) -> str:
 
 
 def contagem_por_status(sessao: Session, *, id_empresa: str) -> dict[str, int]:
-    """How many jobs the company has in each status (one grouped query), for the chips."""
+    """How many jobs the company has in each status, for the chips: one statement of bounded
+    counts (each status counted up to ``paginacao.LIMITE_CONTAGEM + 1`` on the (empresa,
+    status) index), so the chips stay fast at millions of jobs; a value above the limit means
+    "more than". Statuses with no job are left out."""
     job = WhatsappAutomacaoAgendamento
-    return {
-        str(status): int(n)
-        for status, n in sessao.execute(
-            sa.select(col(job.status), sa.func.count())
-            .where(col(job.id_empresa) == id_empresa)
-            .group_by(job.status)
-        ).all()
-    }
+    teto = paginacao.LIMITE_CONTAGEM + 1
+    partes = [
+        sa.select(sa.literal(status.value).label("status"), sa.func.count().label("n")).select_from(
+            sa.select(col(job.id))
+            .where(col(job.id_empresa) == id_empresa, col(job.status) == status.value)
+            .limit(teto)
+            .subquery()
+        )
+        for status in StatusAgendamento
+    ]
+    linhas = sessao.execute(sa.union_all(*partes)).all()
+    return {str(status): int(n) for status, n in linhas if n}
 
 
 def opcoes_filtros(sessao: Session, *, id_empresa: str) -> dict[str, Any]:

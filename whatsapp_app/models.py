@@ -311,10 +311,23 @@ class WhatsappAutomacaoAgendamento(SQLModel, table=True):
         ),
         # The dispatcher's claim query: due jobs by status and time.
         sa.Index("ix_agendamento_status_agendado_para", "status", "agendado_para"),
+        # The send queue's default view and date filters: a company's jobs by due time, in the
+        # page's keyset order (bench/escala.py: 276 ms -> an index range at 1M rows).
+        sa.Index("ix_agendamento_empresa_agendado_para", "id_empresa", "agendado_para", "id"),
+        # ... and by status (its filter chips, their bounded counts).
+        sa.Index(
+            "ix_agendamento_empresa_status_agendado_para",
+            "id_empresa",
+            "status",
+            "agendado_para",
+            "id",
+        ),
         sa.Index("ix_agendamento_empresa_lead", "id_empresa", "id_lead"),
         sa.Index(
             "ix_agendamento_empresa_automacao", "id_empresa", "id_whatsapp_automacao", "status"
         ),
+        # The send queue's sent-time filter.
+        sa.Index("ix_agendamento_empresa_enviado_em", "id_empresa", "enviado_em"),
         # Delivery webhooks find their job by the provider's message id.
         sa.Index("ix_agendamento_empresa_provider_message_id", "id_empresa", "provider_message_id"),
     )
@@ -460,6 +473,10 @@ class WhatsappDisparoManual(SQLModel, table=True):
     iniciado_em: datetime = _quando()
     concluido_em: datetime | None = _quando(nulo=True)
     cancelamento_solicitado_em: datetime | None = _quando(nulo=True)
+    # FALHOU only: why, in pt-BR (e.g. the provider refused every send).
+    motivo_falha: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    # Refreshed by the process running it: a silent EM_ANDAMENTO row is a run that died.
+    batimento_em: datetime | None = _quando(nulo=True)
 
 
 class WhatsappContadorDespacho(SQLModel, table=True):

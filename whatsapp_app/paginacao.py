@@ -20,6 +20,8 @@ from whatsapp_app.validacoes import ErroValidacao
 
 LIMITE_PADRAO = 50
 LIMITE_MAXIMO = 200
+# Totals are counted up to this many rows: beyond it a list says "mais de 10.000".
+LIMITE_CONTAGEM = 10_000
 
 T = TypeVar("T")
 
@@ -68,6 +70,7 @@ def pagina(
     total: int,
     chave: Callable[[T], Sequence[Any]],
     publico: Callable[[T], dict[str, Any]],
+    total_exato: bool = True,
 ) -> dict[str, Any]:
     """``linhas`` was fetched with ``limite + 1`` rows: the extra one says a next page exists."""
     tem_mais = len(linhas) > limite
@@ -76,7 +79,18 @@ def pagina(
         "itens": [publico(linha) for linha in itens],
         "proximo_cursor": codificar_cursor(chave(itens[-1])) if tem_mais and itens else None,
         "total": total,
+        "total_exato": total_exato,
     }
+
+
+def contar_ate(sessao: Session, consulta: Any, teto: int | None = None) -> int:
+    """How many rows ``consulta`` matches, counting at most ``teto + 1`` (default
+    LIMITE_CONTAGEM): a bounded index range instead of a scan of every matching row, so a
+    count stays fast at millions of rows (bench/escala.py). Above ``teto`` the answer is
+    ``teto + 1``: "more than ``teto``"."""
+    teto = LIMITE_CONTAGEM if teto is None else teto
+    limitada = consulta.order_by(None).limit(teto + 1).subquery()
+    return int(sessao.exec(select(sa.func.count()).select_from(limitada)).one())
 
 
 def _valor_do_cursor(coluna: Any, bruto: str) -> Any:
@@ -118,10 +132,9 @@ def paginar(
     decrescente: bool = False,
 ) -> dict[str, Any]:
     """One page of ``consulta`` (a ``select`` of one model) in ``colunas`` order, which must
-    end in a unique column (the id). ``total`` counts every row the filters match."""
-    total = sessao.exec(
-        select(sa.func.count()).select_from(consulta.order_by(None).subquery())
-    ).one()
+    end in a unique column (the id). ``total`` counts the rows the filters match up to
+    LIMITE_CONTAGEM; above it ``total`` is LIMITE_CONTAGEM and ``total_exato`` false."""
+    contados = contar_ate(sessao, consulta)
     valores = decodificar_cursor(cursor, partes=len(colunas))
     if valores is not None:
         convertidos = [_valor_do_cursor(c, v) for c, v in zip(colunas, valores, strict=True)]
@@ -132,7 +145,8 @@ def paginar(
     return pagina(
         linhas,
         limite=limite,
-        total=int(total),
+        total=min(contados, LIMITE_CONTAGEM),
+        total_exato=contados <= LIMITE_CONTAGEM,
         chave=lambda linha: [_serializar(getattr(linha, n)) for n in nomes],
         publico=publico,
     )

@@ -1,9 +1,15 @@
 """Manual dispatch history and per-hour dispatch counters.
 
 ``whatsapp_disparo_manual``: one row per "Disparar agora" (who, when, summary, status), with
-``cancelamento_solicitado_em`` so a cancel reaches the dispatch in whatever process runs it.
+``cancelamento_solicitado_em`` so a cancel reaches the dispatch in whatever process runs it,
+``motivo_falha`` (why a run failed, pt-BR) and ``batimento_em`` (the running process's
+heartbeat, so a run whose process died is closed as failed).
 ``whatsapp_contador_despacho``: the dispatcher's counters per company and hour, summed across
 processes, for the admins' "Saúde do despacho".
+``ix_agendamento_empresa_agendado_para``: the send queue's default view (a company's jobs by due
+time, in its keyset order) as an index range instead of a sort of every row, and
+``ix_agendamento_empresa_status_agendado_para`` for its status filter and the chips' bounded
+counts, and ``ix_agendamento_empresa_enviado_em`` for its sent-time filter (bench/escala.py).
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +29,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_agendamento_empresa_agendado_para",
+        "whatsapp_automacao_agendamento",
+        ["id_empresa", "agendado_para", "id"],
+    )
+    op.create_index(
+        "ix_agendamento_empresa_status_agendado_para",
+        "whatsapp_automacao_agendamento",
+        ["id_empresa", "status", "agendado_para", "id"],
+    )
+    op.create_index(
+        "ix_agendamento_empresa_enviado_em",
+        "whatsapp_automacao_agendamento",
+        ["id_empresa", "enviado_em"],
+    )
     op.create_table(
         "whatsapp_disparo_manual",
         sa.Column("id", sa.String(32), nullable=False),
@@ -35,6 +56,8 @@ def upgrade() -> None:
         sa.Column("iniciado_em", sa.DateTime(timezone=True), nullable=False),
         sa.Column("concluido_em", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelamento_solicitado_em", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("motivo_falha", sa.Text(), nullable=True),
+        sa.Column("batimento_em", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["id_empresa"],
             ["empresa.id"],
@@ -65,6 +88,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_agendamento_empresa_enviado_em", table_name="whatsapp_automacao_agendamento")
+    op.drop_index(
+        "ix_agendamento_empresa_status_agendado_para",
+        table_name="whatsapp_automacao_agendamento",
+    )
+    op.drop_index(
+        "ix_agendamento_empresa_agendado_para", table_name="whatsapp_automacao_agendamento"
+    )
     op.drop_table("whatsapp_contador_despacho")
     op.drop_index(
         "ix_whatsapp_disparo_manual_id_empresa_iniciado_em", table_name="whatsapp_disparo_manual"

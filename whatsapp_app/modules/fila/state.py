@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from whatsapp_app import cadastro_automacoes, db, fila, operacao
+from whatsapp_app import cadastro_automacoes, db, fila, operacao, paginacao
 from whatsapp_app.fila import LinhaFila
 from whatsapp_app.models import Perfil
 from whatsapp_app.ui.formatacao import FUSO_PADRAO, data_hora, fuso_da_empresa, milhar, plural
@@ -52,6 +52,17 @@ EXPLICACAO_INCERTO = (
     "recebeu: se recebeu, marque como enviado; se não, reenvie."
 )
 MOTIVO_SEM_PERMISSAO = "Só administradores e gestores podem reenviar, marcar ou cancelar envios."
+
+
+# The date range bounds the due time or the sent time (the API's de/ate or enviado_de/ate).
+PERIODO_VENCIMENTO = "agendado"
+PERIODO_ENVIO = "enviado"
+
+
+def contagem_limitada(n: int) -> str:
+    """A bounded count as the chips show it: "10.000+" above ``paginacao.LIMITE_CONTAGEM``."""
+    teto = paginacao.LIMITE_CONTAGEM
+    return f"{milhar(teto)}+" if n > teto else milhar(n)
 
 
 class Opcao(TypedDict):
@@ -119,12 +130,14 @@ class EstadoFila(EstadoSessao):
     filtro_estagio: str = ""
     filtro_de: str = ""
     filtro_ate: str = ""
+    periodo: str = PERIODO_VENCIMENTO  # which time the date range bounds: due or sent
     busca: str = ""
     ordem: str = "agendado_para"
 
     linhas: list[LinhaFila] = []
     proximo_cursor: str = ""
     total: int = 0
+    total_exato: bool = True  # False: more than ``total`` (counts are bounded: paginacao)
     contagens: dict[str, int] = {}
     fuso: str = FUSO_PADRAO
     instancias: list[Opcao] = []
@@ -147,14 +160,16 @@ class EstadoFila(EstadoSessao):
 
     @rx.var(cache=True)
     def chips_status(self) -> list[ChipStatus]:
-        total = sum(self.contagens.values())
+        teto = paginacao.LIMITE_CONTAGEM
+        total = sum(min(n, teto) for n in self.contagens.values())
+        algum_limitado = any(n > teto for n in self.contagens.values())
         chips = [
             ChipStatus(
                 valor="",
                 rotulo="Todos",
                 cor="gray",
                 icone="list",
-                contagem=milhar(total),
+                contagem=f"{milhar(total)}+" if algum_limitado else milhar(total),
                 ativo=self.filtro_status == "",
             )
         ]
@@ -166,7 +181,7 @@ class EstadoFila(EstadoSessao):
                     rotulo=rotulo,
                     cor=cor,
                     icone=icone,
-                    contagem=milhar(self.contagens.get(valor, 0)),
+                    contagem=contagem_limitada(self.contagens.get(valor, 0)),
                     ativo=self.filtro_status == valor,
                 )
             )
@@ -212,6 +227,8 @@ class EstadoFila(EstadoSessao):
         if self.total == 0:
             return "Nenhum envio com estes filtros."
         mostrando = len(self.linhas)
+        if not self.total_exato:
+            return f"Mostrando {milhar(mostrando)} de mais de {milhar(self.total)} envios"
         if mostrando >= self.total:
             return plural(self.total, "envio", "envios")
         return f"Mostrando {milhar(mostrando)} de {plural(self.total, 'envio', 'envios')}"
@@ -304,15 +321,18 @@ class EstadoFila(EstadoSessao):
     # --- loading -------------------------------------------------------------------------------
 
     def _consulta(self) -> dict[str, Any]:
-        de, ate = intervalo_do_dia(self.filtro_de, self.filtro_ate, self.fuso)
+        inicio, fim = intervalo_do_dia(self.filtro_de, self.filtro_ate, self.fuso)
+        por_envio = self.periodo == PERIODO_ENVIO
         return {
             "status": self.filtro_status or None,
             "id_whatsapp_instancia": self.filtro_instancia or None,
             "id_whatsapp_automacao": self.filtro_automacao or None,
             "id_estagio_trigger": self.filtro_estagio or None,
             "q": self.busca.strip() or None,
-            "de": de,
-            "ate": ate,
+            "de": None if por_envio else inicio,
+            "ate": None if por_envio else fim,
+            "enviado_de": inicio if por_envio else None,
+            "enviado_ate": fim if por_envio else None,
             "ordem": self.ordem,
         }
 
@@ -333,6 +353,7 @@ class EstadoFila(EstadoSessao):
         self.linhas = [*self.linhas, *novas] if cursor else novas
         self.proximo_cursor = pagina["proximo_cursor"] or ""
         self.total = int(pagina["total"])
+        self.total_exato = bool(pagina["total_exato"])
         if not cursor:
             self.selecionados = []
         self.anuncio = self.resumo
@@ -346,6 +367,7 @@ class EstadoFila(EstadoSessao):
         self.filtro_estagio = str(q.get("estagio", ""))[:32]
         self.filtro_de = _data(q.get("de"))
         self.filtro_ate = _data(q.get("ate"))
+        self.periodo = PERIODO_ENVIO if q.get("periodo") == PERIODO_ENVIO else PERIODO_VENCIMENTO
         self.busca = str(q.get("q", ""))[:100]
         self.ordem = "-agendado_para" if q.get("ordem") == "-agendado_para" else "agendado_para"
 
@@ -357,6 +379,7 @@ class EstadoFila(EstadoSessao):
             "estagio": self.filtro_estagio,
             "de": self.filtro_de,
             "ate": self.filtro_ate,
+            "periodo": PERIODO_ENVIO if self.periodo == PERIODO_ENVIO else "",
             "q": self.busca.strip(),
             "ordem": "-agendado_para" if self.ordem == "-agendado_para" else "",
         }
@@ -424,6 +447,8 @@ class EstadoFila(EstadoSessao):
             self.filtro_de = _data(valor)
         elif campo == "ate":
             self.filtro_ate = _data(valor)
+        elif campo == "periodo":
+            self.periodo = PERIODO_ENVIO if valor == PERIODO_ENVIO else PERIODO_VENCIMENTO
         elif campo == "ordem":
             self.ordem = "-agendado_para" if valor == "-agendado_para" else "agendado_para"
         yield from self._recarregar()
@@ -437,6 +462,7 @@ class EstadoFila(EstadoSessao):
     def limpar_filtros(self):
         self.filtro_status = self.filtro_instancia = self.filtro_automacao = ""
         self.filtro_estagio = self.filtro_de = self.filtro_ate = self.busca = ""
+        self.periodo = PERIODO_VENCIMENTO
         yield rx.call_script(
             "const b = document.getElementById('fila-busca'); if (b) { b.value = ''; }"
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from whatsapp_app.modules.fila.state import EstadoFila
+from whatsapp_app.modules.fila.state import PERIODO_ENVIO, PERIODO_VENCIMENTO, EstadoFila
 from whatsapp_app.ui import tokens as t
 
 ESPERA_BUSCA_MS = 350
@@ -62,6 +62,24 @@ def _data(campo: str, rotulo: str, valor: Any) -> rx.Component:
     )
 
 
+def _periodo() -> rx.Component:
+    return rx.el.div(
+        rx.el.label("Datas de", html_for="fila-filtro-periodo", class_name="wa-fila-rotulo"),
+        rx.select.root(
+            rx.select.trigger(id="fila-filtro-periodo", width="100%", aria_label="Datas de"),
+            rx.select.content(
+                rx.select.item("Vencimento", value=PERIODO_VENCIMENTO),
+                rx.select.item("Envio", value=PERIODO_ENVIO),
+                position="popper",
+            ),
+            value=EstadoFila.periodo,
+            on_change=lambda v: EstadoFila.filtrar("periodo", v),  # type: ignore[operator, misc]
+            size="2",
+        ),
+        class_name="wa-fila-campo",
+    )
+
+
 def _ordem() -> rx.Component:
     return rx.el.div(
         rx.el.label("Ordem", html_for="fila-filtro-ordem", class_name="wa-fila-rotulo"),
@@ -107,8 +125,9 @@ def filtros() -> rx.Component:
             _seletor("instancia", "Instância", e.filtro_instancia, e.instancias, "Todas"),
             _seletor("automacao", "Automação", e.filtro_automacao, e.automacoes, "Todas"),
             _seletor("estagio", "Estágio", e.filtro_estagio, e.estagios, "Todos"),
-            _data("de", "Agendado de", e.filtro_de),
-            _data("ate", "Agendado até", e.filtro_ate),
+            _periodo(),
+            _data("de", "De", e.filtro_de),
+            _data("ate", "Até", e.filtro_ate),
             _ordem(),
             class_name="wa-fila-campos",
         ),
