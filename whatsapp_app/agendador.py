@@ -5,17 +5,21 @@
 standalone ``python -m whatsapp_app.worker``: both run the same jobs — dispatch rounds, the
 reaper (claims of a dispatcher that died) and the connectivity poller. Any number of processes
 may run them: claims are atomic and the reaper only takes back silent owners' claims.
+
+The dispatch job also runs at once when a job falls due now (``despertador``: LISTEN/NOTIFY on
+PostgreSQL, an in-process poke on SQLite); the tick is the fallback.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from whatsapp_app import metricas
+from whatsapp_app import despertador, metricas
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import atualizar_conectividade
 from whatsapp_app.config import configuracoes
@@ -27,26 +31,44 @@ ID_TAREFA_DESPACHO = "despacho_follow_up"
 ID_TAREFA_REAPER = "reaper"
 ID_TAREFA_CONECTIVIDADE = "conectividade"
 estado = {"rodadas": 0}  # how many rounds ran in this process (health and tests)
+# A wake-up (a job due now) while a round runs makes it go once more before it rests; the
+# lock makes "the round rests" and "a wake-up finds no round running" exclusive, so no wake-up
+# is lost between the two.
+_acordado = threading.Event()
+_trava_rodada = threading.Lock()
+_rodando = {"agora": False}
 
 
 def _rodada(parar: threading.Event | None = None) -> None:
-    """Dispatch until a round claims less than a full batch (a backlog drains back to back,
-    an idle queue costs one query per tick)."""
+    """Dispatch until a round claims less than a full batch and no wake-up came meanwhile (a
+    backlog drains back to back, an idle queue costs one query per tick)."""
     cfg = configuracoes()
-    while True:
-        try:
-            resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
-                worker_id=automacoes.identificador_worker()
-            )
-        except Exception:
-            _log.exception("rodada do despacho falhou")
-            return
-        estado["rodadas"] += 1
-        metricas.agendador_rodadas.inc()
-        if resumo["claimed"]:
-            _log.info("rodada do despacho", extra=resumo)
-        if resumo["claimed"] < cfg.despacho_lote or (parar is not None and parar.is_set()):
-            return
+    with _trava_rodada:
+        _rodando["agora"] = True
+    try:
+        while True:
+            _acordado.clear()
+            try:
+                resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
+                    worker_id=automacoes.identificador_worker()
+                )
+            except Exception:
+                _log.exception("rodada do despacho falhou")
+                return
+            estado["rodadas"] += 1
+            metricas.agendador_rodadas.inc()
+            if resumo["claimed"]:
+                _log.info("rodada do despacho", extra=resumo)
+            if parar is not None and parar.is_set():
+                return
+            if resumo["claimed"] < cfg.despacho_lote:
+                with _trava_rodada:
+                    if not _acordado.is_set():
+                        _rodando["agora"] = False
+                        return
+    finally:
+        with _trava_rodada:
+            _rodando["agora"] = False
 
 
 def _varrer() -> None:
@@ -79,8 +101,33 @@ def tarefas(parar: threading.Event | None = None) -> list[tuple[str, Callable[[]
     ]
 
 
-def criar_agendador(parar: threading.Event | None = None) -> BackgroundScheduler:
-    agendador = BackgroundScheduler(timezone="UTC")
+class Agendador(BackgroundScheduler):  # type: ignore[misc]
+    """The periodic jobs plus the wake-up listener that runs the dispatch job at once."""
+
+    def __init__(self) -> None:
+        super().__init__(timezone="UTC")
+        self._ouvinte = despertador.Ouvinte(self._acordar)
+
+    def _acordar(self) -> None:
+        with _trava_rodada:
+            _acordado.set()
+            if _rodando["agora"]:
+                return  # the round in progress goes once more
+        with suppress(JobLookupError):  # not scheduled (stopping): the next start runs it
+            self.modify_job(ID_TAREFA_DESPACHO, next_run_time=agora())
+
+    def start(self, *args: object, **kwargs: object) -> None:
+        super().start(*args, **kwargs)
+        if configuracoes().despertador_ativo:
+            self._ouvinte.iniciar()
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._ouvinte.parar()
+        super().shutdown(wait=wait)
+
+
+def criar_agendador(parar: threading.Event | None = None) -> Agendador:
+    agendador = Agendador()
     for id_tarefa, funcao, intervalo_s in tarefas(parar):
         agendador.add_job(
             funcao,
@@ -94,7 +141,7 @@ def criar_agendador(parar: threading.Event | None = None) -> BackgroundScheduler
     return agendador
 
 
-def parar_agendador(agendador: BackgroundScheduler) -> None:
+def parar_agendador(agendador: Agendador) -> None:
     """Stop claiming, give back the claims whose send has not started, let the sends in
     flight finish and be recorded, then stop."""
     automacoes.solicitar_parada()

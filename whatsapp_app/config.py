@@ -36,6 +36,9 @@ class Configuracoes(BaseSettings):
     # Segredo usado para derivar a chave que cifra credenciais de provedores.
     segredo_app: str = SEGREDO_DESENVOLVIMENTO
     sessao_horas: int = Field(default=12, ge=1, le=24 * 30)
+    # Seconds a process keeps a session token's lookup (auth.py); a logout or a deactivation
+    # made in this process drops it at once, one made in another process counts after this.
+    sessao_cache_s: float = Field(default=5.0, ge=0, le=60)
     # The session cookie's Secure flag: "auto" when the request came over https (directly or
     # as X-Forwarded-Proto from a TLS proxy), "sim" always, "nao" never.
     sessao_cookie_seguro: Literal["auto", "sim", "nao"] = "auto"
@@ -48,6 +51,8 @@ class Configuracoes(BaseSettings):
 
     agendador_ativo: bool = True
     agendador_intervalo_s: float = Field(default=5.0, gt=0)
+    # A job due now wakes the dispatchers at once (despertador.py); off = tick only (bench).
+    despertador_ativo: bool = True
     simulador_port: int = 8765
     simulador_auto_conectar_s: float = Field(default=3.0, ge=0)  # QR "scanned" after this
 

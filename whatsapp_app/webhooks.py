@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from whatsapp_app import conversa, db, metricas
+from whatsapp_app import contadores, conversa, db, metricas
 from whatsapp_app.conectividade import gravar_estado
 from whatsapp_app.cripto import ErroCripto, decifrar_config
 from whatsapp_app.envio import registrar_saida_do_job
@@ -162,6 +162,7 @@ def aplicar_status_mensagem(
                 provider_message_id=provider_message_id,
             )
             metricas.jobs_sent.inc()
+            contadores.somar(contadores.ENVIADOS, id_empresa, sessao=sessao)
             _log.info(
                 "INCERTO confirmado pelo webhook",
                 extra={"id_agendamento": id_job, "provider_message_id": provider_message_id},

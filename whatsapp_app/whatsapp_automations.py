@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
-from whatsapp_app import db, metricas
+from whatsapp_app import contadores, db, despertador, metricas
 from whatsapp_app import envio as envio_
 from whatsapp_app.config import configuracoes
 from whatsapp_app.envio import (
@@ -43,12 +43,11 @@ from whatsapp_app.models import (
     StatusAgendamento,
     WhatsappAutomacao,
     WhatsappAutomacaoAgendamento,
-    WhatsappAutomacaoEtapa,
     WhatsappInstancia,
     novo_id,
 )
 from whatsapp_app.providers.base import Desfecho, Provedor, ResultadoEnvio
-from whatsapp_app.tempo import agora
+from whatsapp_app.tempo import DataHoraUtc, agora
 
 EVENTO_MUDANCA_ESTAGIO = "lead_stage_changed"
 MOTIVO_SAIU_DO_ESTAGIO = "lead_saiu_do_estagio"
@@ -73,19 +72,55 @@ def chave_idempotencia(
     return chave if ordinal_entrada is None else f"{chave}:{ordinal_entrada}"
 
 
-def _inserir_ignorando_duplicatas(sessao: Session, linhas: list[dict[str, Any]]) -> set[str]:
-    """Insert jobs; returns the keys really inserted (the others already existed).
+_COLUNAS_JOB = (
+    "id",
+    "id_empresa",
+    "id_lead",
+    "id_whatsapp_automacao",
+    "id_etapa",
+    "id_estagio_trigger",
+    "chave_idempotencia",
+    "referencia_evento",
+    "status",
+    "agendado_para",
+    "tentativas",
+    "criado_em",
+    "atualizado_em",
+)
 
-    One statement compiled once and sent with all rows as parameters (SQLAlchemy's
-    "insertmanyvalues"), so the hot path of every move does not recompile SQL.
-    """
+
+def _array_pg(coluna: str) -> str:
+    tipo = _agendamento.c[coluna].type
+    if isinstance(tipo, DataHoraUtc):
+        return "timestamptz[]"
+    return "integer[]" if isinstance(tipo, sa.Integer) else "text[]"
+
+
+# PostgreSQL: one array per column, whatever the number of rows. The SQL text stays short and
+# constant, so neither SQLAlchemy nor psycopg rework it per move (a 9-row VALUES list is ~5 kB
+# of SQL with 117 placeholders, re-parsed by psycopg on every execution).
+_INSERIR_JOBS_PG = sa.text(
+    f"INSERT INTO whatsapp_automacao_agendamento ({', '.join(_COLUNAS_JOB)})"
+    " SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {_array_pg(c)})" for c in _COLUNAS_JOB)
+    + ") ON CONFLICT DO NOTHING RETURNING chave_idempotencia"
+)
+
+
+def _inserir_ignorando_duplicatas(sessao: Session, linhas: list[dict[str, Any]]) -> set[str]:
+    """Insert jobs (dicts with exactly ``_COLUNAS_JOB``); returns the keys really inserted
+    (the others already existed). One statement either way: unnest arrays on PostgreSQL, the
+    rows as executemany parameters on SQLite (SQLAlchemy's "insertmanyvalues": one multi-row
+    INSERT, since the keys come back as a set and RETURNING's order does not matter)."""
     if not linhas:
         return set()
-    dialeto = postgresql if sessao.get_bind().dialect.name == "postgresql" else sqlite
+    if sessao.get_bind().dialect.name == "postgresql":
+        colunas = {c: [linha[c] for linha in linhas] for c in _COLUNAS_JOB}
+        return set(sessao.execute(_INSERIR_JOBS_PG, colunas).scalars().all())
     comando = (
-        dialeto.insert(_agendamento)
+        sqlite.insert(_agendamento)
         .on_conflict_do_nothing()
-        .returning(_agendamento.c.chave_idempotencia, sort_by_parameter_order=True)
+        .returning(_agendamento.c.chave_idempotencia)
     )
     return {c for c in sessao.execute(comando, linhas).scalars().all() if c is not None}
 
@@ -102,6 +137,23 @@ class EntradaNoEstagio:
     optout: bool = False  # the lead asked for no more messages: nothing is scheduled
 
 
+# One round trip for the configuration a move needs: every live step of the stage's active
+# automations, with the company's sending window (no row: nothing to schedule). Plain SQL
+# built once: the move's hot path spends no CPU building and hashing a statement per call.
+_ETAPAS_DO_ESTAGIO = sa.text(
+    """
+SELECT a.id AS id_automacao, a.reentrada, e.id AS id_etapa, e.atraso_minutos,
+    emp.janela_envio, emp.fuso_horario
+FROM whatsapp_automacao a
+JOIN whatsapp_automacao_etapa e ON e.id_whatsapp_automacao = a.id
+JOIN empresa emp ON emp.id = a.id_empresa
+WHERE a.id_empresa = :id_empresa AND a.id_estagio_trigger = :id_estagio AND a.evento = :evento
+    AND a.ativo = :sim AND e.id_empresa = :id_empresa AND e.removida_em IS NULL
+ORDER BY e.ordem
+"""
+).columns(janela_envio=Empresa.__table__.c.janela_envio.type)  # type: ignore[attr-defined]
+
+
 def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaNoEstagio) -> int:
     """Schedule every step of the company's active automations for the destination stage.
 
@@ -112,66 +164,60 @@ def executar_automacoes_lead_stage_changed(*, sessao: Session, entrada: EntradaN
     if entrada.optout:
         _log.info("lead descadastrado: nada agendado", extra={"id_lead": entrada.id_lead})
         return 0
-    automacoes = sessao.exec(
-        select(WhatsappAutomacao).where(
-            WhatsappAutomacao.id_empresa == entrada.id_empresa,
-            WhatsappAutomacao.id_estagio_trigger == entrada.id_estagio,
-            WhatsappAutomacao.evento == EVENTO_MUDANCA_ESTAGIO,
-            col(WhatsappAutomacao.ativo).is_(True),
-        )
+    etapas = sessao.execute(
+        _ETAPAS_DO_ESTAGIO,
+        {
+            "id_empresa": entrada.id_empresa,
+            "id_estagio": entrada.id_estagio,
+            "evento": EVENTO_MUDANCA_ESTAGIO,
+            "sim": True,
+        },
     ).all()
-    if not automacoes:
-        return 0
-    empresa = sessao.get(Empresa, entrada.id_empresa)
-    assert empresa is not None
-    etapas = sessao.exec(
-        select(WhatsappAutomacaoEtapa)
-        .where(
-            WhatsappAutomacaoEtapa.id_empresa == entrada.id_empresa,
-            col(WhatsappAutomacaoEtapa.id_whatsapp_automacao).in_([a.id for a in automacoes]),
-            col(WhatsappAutomacaoEtapa.removida_em).is_(None),
-        )
-        .order_by(col(WhatsappAutomacaoEtapa.ordem))
-    ).all()
-    por_automacao = {a.id: a for a in automacoes}
     momento = agora()
     linhas = []
+    devidos_agora: set[str] = set()
     for etapa in etapas:
-        automacao = por_automacao[etapa.id_whatsapp_automacao]
         chave = chave_idempotencia(
             id_empresa=entrada.id_empresa,
             id_lead=entrada.id_lead,
             id_estagio_trigger=entrada.id_estagio,
-            id_whatsapp_automacao=automacao.id,
-            id_etapa=etapa.id,
+            id_whatsapp_automacao=etapa.id_automacao,
+            id_etapa=etapa.id_etapa,
             ordinal_entrada=(
-                entrada.ordinal if automacao.reentrada == Reentrada.A_CADA_ENTRADA else None
+                entrada.ordinal if etapa.reentrada == Reentrada.A_CADA_ENTRADA else None
             ),
         )
-        devido = entrada.momento + timedelta(minutes=etapa.atraso_minutos)
+        quando = proxima_abertura(
+            entrada.momento + timedelta(minutes=etapa.atraso_minutos),
+            etapa.janela_envio,
+            etapa.fuso_horario,
+        )
+        if quando <= momento:
+            devidos_agora.add(chave)
         linhas.append(
             {
                 "id": novo_id(),
                 "id_empresa": entrada.id_empresa,
                 "id_lead": entrada.id_lead,
-                "id_whatsapp_automacao": automacao.id,
-                "id_etapa": etapa.id,
+                "id_whatsapp_automacao": etapa.id_automacao,
+                "id_etapa": etapa.id_etapa,
                 "id_estagio_trigger": entrada.id_estagio,
                 "chave_idempotencia": chave,
                 "referencia_evento": chave,
                 "status": StatusAgendamento.PENDENTE.value,
-                "agendado_para": proxima_abertura(
-                    devido, empresa.janela_envio, empresa.fuso_horario
-                ),
+                "agendado_para": quando,
                 "tentativas": 0,
                 "criado_em": momento,
                 "atualizado_em": momento,
             }
         )
     inseridas = _inserir_ignorando_duplicatas(sessao, linhas)
+    if devidos_agora & set(inseridas):
+        despertador.avisar(sessao)  # due now: wake a dispatcher at commit, not at the tick
     for linha in linhas:
         if linha["chave_idempotencia"] not in inseridas:
             metricas.jobs_duplicate_blocked.inc()
+            contadores.somar(contadores.DUPLICADOS_BLOQUEADOS, entrada.id_empresa, sessao=sessao)
             _log.info(
                 "agendamento duplicado bloqueado",
                 extra={
@@ -205,24 +251,39 @@ def cancelar_pendentes(sessao: Session, condicoes: list[Any], motivo: str) -> in
     return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_CANCELAR_AO_SAIR = sa.text(
+    """
+UPDATE whatsapp_automacao_agendamento
+SET status = :cancelado, motivo_cancelamento = :motivo, atualizado_em = :momento
+WHERE id_empresa = :id_empresa AND id_lead = :id_lead AND id_estagio_trigger = :origem
+    AND status IN (:pendente, :pausado)
+    AND id_whatsapp_automacao IN (
+        SELECT id FROM whatsapp_automacao WHERE id_empresa = :id_empresa AND cancelar_ao_sair = :sim
+    )
+"""
+).bindparams(sa.bindparam("momento", type_=DataHoraUtc()))
+
+
 def cancelar_ao_sair_do_estagio(
     *, sessao: Session, id_empresa: str, id_lead: str, id_estagio_origem: str
 ) -> int:
-    """The lead left a stage: cancel its pending jobs of automations that ask for it."""
-    automacoes = select(WhatsappAutomacao.id).where(
-        WhatsappAutomacao.id_empresa == id_empresa,
-        col(WhatsappAutomacao.cancelar_ao_sair).is_(True),
+    """The lead left a stage: cancel its pending jobs of automations that ask for it (one
+    statement built once: it runs on every move)."""
+    resultado = sessao.execute(
+        _CANCELAR_AO_SAIR,
+        {
+            "cancelado": StatusAgendamento.CANCELADO.value,
+            "motivo": MOTIVO_SAIU_DO_ESTAGIO,
+            "momento": agora(),
+            "id_empresa": id_empresa,
+            "id_lead": id_lead,
+            "origem": id_estagio_origem,
+            "pendente": StatusAgendamento.PENDENTE.value,
+            "pausado": StatusAgendamento.PAUSADO.value,
+            "sim": True,
+        },
     )
-    return cancelar_pendentes(
-        sessao,
-        [
-            _agendamento.c.id_empresa == id_empresa,
-            _agendamento.c.id_lead == id_lead,
-            _agendamento.c.id_estagio_trigger == id_estagio_origem,
-            _agendamento.c.id_whatsapp_automacao.in_(automacoes),
-        ],
-        MOTIVO_SAIU_DO_ESTAGIO,
-    )
+    return _linhas_afetadas(resultado)
 
 
 def cancelar_por_resposta(*, sessao: Session, id_empresa: str, id_lead: str) -> int:
@@ -241,6 +302,7 @@ def cancelar_por_resposta(*, sessao: Session, id_empresa: str, id_lead: str) -> 
         MOTIVO_LEAD_RESPONDEU,
     )
     metricas.jobs_cancelados_resposta.inc(cancelados)
+    contadores.somar(contadores.CANCELADOS_RESPOSTA, id_empresa, cancelados, sessao=sessao)
     return cancelados
 
 
@@ -252,6 +314,7 @@ def cancelar_por_optout(*, sessao: Session, id_empresa: str, id_lead: str) -> in
         MOTIVO_LEAD_OPTOUT,
     )
     metricas.jobs_cancelados_optout.inc(cancelados)
+    contadores.somar(contadores.CANCELADOS_OPTOUT, id_empresa, cancelados, sessao=sessao)
     return cancelados
 
 
@@ -386,6 +449,18 @@ def retomar() -> None:
     _parada.clear()
 
 
+VERIFICAR_PARADA_S = 0.25  # seconds between two stop checks while a rate-limit slot is awaited
+
+
+def _aguardar_vaga(segundos: float, parar: Callable[[], bool]) -> bool:
+    """Wait ``segundos`` for a send slot; True as soon as the round must stop."""
+    fim = time.monotonic() + segundos
+    while (restante := fim - time.monotonic()) > 0:
+        if _parada.wait(min(restante, VERIFICAR_PARADA_S)) or parar():
+            return True
+    return False
+
+
 def _bater(worker_id: str) -> int:
     """Refresh the heartbeat of this round's claims in flight."""
     t = _agendamento
@@ -398,24 +473,26 @@ def _bater(worker_id: str) -> int:
         return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
 
 
-class _Batimento:
-    """While a round works on its claims, a thread beats for them every BATIMENTO_INTERVALO_S,
-    so the reaper can tell a dead dispatcher (silent) from a slow send (beating)."""
+class Batimento:
+    """While some work runs, a thread calls ``bater`` every BATIMENTO_INTERVALO_S (a heartbeat
+    write), so a dead owner (silent) can be told from a slow one (beating). Used for a round's
+    claims (the reaper reads them) and for a manual dispatch's row (``disparos``)."""
 
-    def __init__(self, worker_id: str) -> None:
-        self._worker_id = worker_id
+    def __init__(self, bater: Callable[[], object], *, nome: str, extra: dict[str, str]) -> None:
+        self._bater_uma_vez = bater
+        self._extra = extra
         self._fim = threading.Event()
-        self._thread = threading.Thread(target=self._bater, name="batimento", daemon=True)
+        self._thread = threading.Thread(target=self._bater, name=nome, daemon=True)
 
     def _bater(self) -> None:
         intervalo = configuracoes().batimento_intervalo_s
         while not self._fim.wait(intervalo):
             try:
-                _bater(self._worker_id)
+                self._bater_uma_vez()
             except Exception:  # the database may be away for a moment: beat again later
-                _log.warning("batimento falhou", extra={"worker_id": self._worker_id})
+                _log.warning("batimento falhou", extra=self._extra)
 
-    def __enter__(self) -> _Batimento:
+    def __enter__(self) -> Batimento:
         self._thread.start()
         return self
 
@@ -461,7 +538,13 @@ class JobReivindicado:
 
 
 def _reivindicar(
-    sessao: Session, *, id_empresa: str | None, limite: int, worker_id: str, resumo: ResumoDespacho
+    sessao: Session,
+    *,
+    id_empresa: str | None,
+    limite: int,
+    worker_id: str,
+    resumo: ResumoDespacho,
+    id_whatsapp_instancia: str | None = None,
 ) -> list[JobReivindicado]:
     """Claim a batch of due PENDENTE jobs for ``worker_id`` (PENDENTE → PROCESSANDO)."""
     t = _agendamento
@@ -469,6 +552,14 @@ def _reivindicar(
     filtros = [t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= momento]
     if id_empresa is not None:
         filtros.append(t.c.id_empresa == id_empresa)
+    if id_whatsapp_instancia is not None:
+        filtros.append(
+            t.c.id_whatsapp_automacao.in_(
+                sa.select(col(WhatsappAutomacao.id)).where(
+                    col(WhatsappAutomacao.id_whatsapp_instancia) == id_whatsapp_instancia
+                )
+            )
+        )
     marcar = {
         "status": StatusAgendamento.PROCESSANDO.value,
         "claimed_by": worker_id,
@@ -494,15 +585,14 @@ def _reivindicar(
         ).all()
     else:
         # SQLite: per-row conditional claim; a row someone else took affects 0 rows.
-        ids = (
-            sessao.execute(
-                sa.select(t.c.id).where(*filtros).order_by(t.c.agendado_para).limit(limite)
-            )
-            .scalars()
-            .all()
-        )
+        ids = sessao.execute(
+            sa.select(t.c.id, t.c.id_empresa)
+            .where(*filtros)
+            .order_by(t.c.agendado_para)
+            .limit(limite)
+        ).all()
         linhas = []
-        for id_job in ids:
+        for id_job, empresa_do_job in ids:
             linha = sessao.execute(
                 sa.update(t)
                 .where(t.c.id == id_job, t.c.status == StatusAgendamento.PENDENTE.value)
@@ -512,6 +602,7 @@ def _reivindicar(
             if linha is None:
                 resumo.somar("skipped_already_claimed")
                 metricas.jobs_skipped_already_claimed.inc()
+                contadores.somar(contadores.REIVINDICACOES_PERDIDAS, empresa_do_job)
                 _log.info(
                     "claim perdido",
                     extra={
@@ -529,6 +620,7 @@ def _registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: Resum
     """Count and log claims once their transaction committed (a rolled-back claim is none)."""
     for job in jobs:
         metricas.jobs_claimed.inc()
+        contadores.somar(contadores.REIVINDICADOS, job.id_empresa)
         _log.info(
             "claim",
             extra={
@@ -609,11 +701,15 @@ def atraso_backoff(tentativas: int) -> float:
 
 
 def _processar(
-    job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
+    job: JobReivindicado,
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    resumo: ResumoDespacho,
+    parar: Callable[[], bool] = _parada.is_set,
 ) -> None:
     cfg = configuracoes()
-    if _parada.is_set():
-        _liberar(job, worker_id, agora())
+    if parar():  # stopping (shutdown, a manual dispatch's cancel): back untouched, still due
+        _liberar(job, worker_id, job.agendado_para)
         return
     contexto = envio_.carregar_contexto(id_agendamento=job.id, id_empresa=job.id_empresa)
     momento = agora()
@@ -636,12 +732,12 @@ def _processar(
     if espera > ESPERA_MAXIMA_VAGA_S:
         _liberar(job, worker_id, agora() + timedelta(seconds=espera))
         return
-    if (espera > 0 and _parada.wait(espera)) or _parada.is_set():
-        _liberar(job, worker_id, agora())  # stopping: the slot is lost, the job is not
+    if (espera > 0 and _aguardar_vaga(espera, parar)) or parar():
+        _liberar(job, worker_id, job.agendado_para)  # stopping: the slot is lost, the job is not
         return
     with _portao():  # the send's clock starts once it may really go out
-        if _parada.is_set():
-            _liberar(job, worker_id, agora())
+        if parar():
+            _liberar(job, worker_id, job.agendado_para)
             return
         if not _finalizar(job.id, worker_id, envio_iniciado_em=agora()):
             return  # the claim was taken back (reaper): someone else owns the job now
@@ -676,8 +772,10 @@ def _cancelar_reivindicado(
         resumo.somar("cancelled")
         if motivo == MOTIVO_LEAD_OPTOUT:
             metricas.jobs_cancelados_optout.inc()
+            contadores.somar(contadores.CANCELADOS_OPTOUT, job.id_empresa)
         else:
             metricas.jobs_cancelados_resposta.inc()
+            contadores.somar(contadores.CANCELADOS_RESPOSTA, job.id_empresa)
     _log.info(
         "envio recusado na hora do envio",
         extra={
@@ -691,12 +789,16 @@ def _cancelar_reivindicado(
 
 
 def _processar_com_seguranca(
-    job: JobReivindicado, worker_id: str, fabrica: FabricaProvedor, resumo: ResumoDespacho
+    job: JobReivindicado,
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    resumo: ResumoDespacho,
+    parar: Callable[[], bool],
 ) -> None:
     """One job's failure (e.g. the database went away) must not stop its siblings; the
     reaper recovers whatever claim it left behind."""
     try:
-        _processar(job, worker_id, fabrica, resumo)
+        _processar(job, worker_id, fabrica, resumo, parar)
     except Exception:
         _log.exception(
             "falha ao processar agendamento",
@@ -742,6 +844,7 @@ def _registrar_resultado(
         if gravado:
             resumo.somar("sent")
             metricas.jobs_sent.inc()
+            contadores.somar(contadores.ENVIADOS, job.id_empresa)
             metricas.latencia_despacho.observe(
                 max(0.0, (momento - job.agendado_para).total_seconds())
             )
@@ -777,6 +880,7 @@ def _registrar_resultado(
         if gravado:
             resumo.somar("uncertain")
             metricas.jobs_uncertain.inc()
+            contadores.somar(contadores.INCERTOS, job.id_empresa)
     _log.info(
         "resultado do envio",
         extra={
@@ -804,18 +908,32 @@ def processar_agendamentos_follow_up_whatsapp(
     limite: int | None = None,
     worker_id: str | None = None,
     fabrica_provedor: FabricaProvedor | None = None,
+    id_whatsapp_instancia: str | None = None,
+    deve_parar: Callable[[], bool] | None = None,
+    resumo: ResumoDespacho | None = None,
 ) -> dict[str, int]:
     """Claim due jobs and send them; the one function every dispatch entry point calls.
 
-    ``id_empresa=None`` dispatches for every company (internal endpoint, scheduler, workers).
+    ``id_empresa=None`` dispatches for every company (internal endpoint, scheduler, workers);
+    ``id_whatsapp_instancia`` only the jobs of automations sending through that instance.
     Sends within the batch run concurrently (bounded by ``DESPACHO_CONCORRENCIA``).
+    ``deve_parar`` (a manual dispatch's cancel) is checked where a shutdown is: when true,
+    nothing more is claimed, claims whose send has not started are given back untouched and
+    sends already started finish and are recorded. ``resumo`` lets a caller that shows
+    progress read the round's summary while it runs.
     """
     cfg = configuracoes()
+    parar = _parada.is_set
+    if deve_parar is not None:
+        externo = deve_parar
+        parar = lambda: _parada.is_set() or externo()
     # claimed_by names this round, not just the process: a claim the reaper took back and the
     # same process re-claimed later must not be finishable by the earlier round's thread.
     worker_id = f"{worker_id or identificador_worker()}:{uuid.uuid4().hex[:8]}"
     fabrica = fabrica_provedor or _fabrica_padrao
-    resumo = ResumoDespacho()
+    resumo = resumo if resumo is not None else ResumoDespacho()
+    if deve_parar is not None and deve_parar():
+        return resumo.publico()
     with db.sessao() as sessao:
         jobs = _reivindicar(
             sessao,
@@ -823,14 +941,18 @@ def processar_agendamentos_follow_up_whatsapp(
             limite=limite or cfg.despacho_lote,
             worker_id=worker_id,
             resumo=resumo,
+            id_whatsapp_instancia=id_whatsapp_instancia,
         )
     _registrar_claims(jobs, worker_id, resumo)
     if jobs:
         with (
-            _Batimento(worker_id),
+            Batimento(lambda: _bater(worker_id), nome="batimento", extra={"worker_id": worker_id}),
             ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool,
         ):
-            pool.map(lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo), jobs)
+            pool.map(
+                lambda job: _processar_com_seguranca(job, worker_id, fabrica, resumo, parar), jobs
+            )
+    contadores.descarregar()  # this round's counts, for "Saúde do despacho" (never raises)
     return resumo.publico()
 
 
@@ -884,7 +1006,7 @@ def recuperar_reivindicacoes_vencidas(
                 batimento_em=None,
                 atualizado_em=momento,
             )
-            .returning(t.c.id, t.c.chave_idempotencia)
+            .returning(t.c.id, t.c.chave_idempotencia, t.c.id_empresa)
         ).all()
         # A started send whose owner went silent, once no provider call can still be in flight
         # (or past the ceiling): take it over (a fresh heartbeat keeps other reapers off it).
@@ -910,9 +1032,10 @@ def recuperar_reivindicacoes_vencidas(
                 t.c.envio_iniciado_em,
             )
         ).all()
-    for id_job, chave in devolvidos:
+    for id_job, chave, empresa_do_job in devolvidos:
         resultado["pendentes"] += 1
         metricas.jobs_reaped.inc()
+        contadores.somar(contadores.RECUPERADOS, empresa_do_job)
         _log.info(
             "reaper: devolvido a PENDENTE",
             extra={"id_agendamento": id_job, "chave_idempotencia": chave},
@@ -922,6 +1045,8 @@ def recuperar_reivindicacoes_vencidas(
         desfecho = _reconciliar(job, linha[5], reaper_id, fabrica)
         resultado[desfecho] += 1
         metricas.jobs_reaped.inc()
+        contadores.somar(contadores.RECUPERADOS, job.id_empresa)
+    contadores.descarregar()
     return resultado
 
 
@@ -956,6 +1081,7 @@ def _reconciliar(
             depois=lambda sessao: saida.registrar(sessao, job.id_empresa, job.id, id_mensagem),
         )
         metricas.jobs_sent.inc()
+        contadores.somar(contadores.ENVIADOS, job.id_empresa)
         desfecho = "enviados"
     elif estado == Confirmacao.AUSENTE:
         _finalizar(
@@ -976,6 +1102,7 @@ def _reconciliar(
             ultimo_erro="Processo interrompido durante o envio; confirme no provedor.",
         )
         metricas.jobs_uncertain.inc()
+        contadores.somar(contadores.INCERTOS, job.id_empresa)
         desfecho = "incertos"
     _log.info(
         "reaper: reconciliado",
