@@ -9,6 +9,7 @@ from whatsapp_app.modules.fila import page as _fila  # noqa: F401
 from whatsapp_app.modules.inicio import page as _inicio  # noqa: F401
 from whatsapp_app.modules.leads import page as _leads  # noqa: F401
 from whatsapp_app.modules.login import page as _login  # noqa: F401
+from whatsapp_app.modules.saude import page as _saude  # noqa: F401
 from whatsapp_app.modules.whatsapp import page as _whatsapp  # noqa: F401
 from whatsapp_app.ui import tokens
 from whatsapp_app.ui.sessao import tratar_erro_backend

@@ -25,6 +25,7 @@ from whatsapp_app.api import (
     instancias,
     leads,
     saude,
+    saude_despacho,
     webhooks,
 )
 from whatsapp_app.api.seguranca import CabecalhosSeguranca, EntradaSegura, MesmaOrigem
@@ -105,7 +106,19 @@ def criar_api() -> FastAPI:
         max_age=600,
     )
     _registrar_erros(api)
-    routers = (saude, auth, empresa, leads, automacoes, fila, despacho, flags, instancias, webhooks)
+    routers = (
+        saude,
+        auth,
+        empresa,
+        leads,
+        automacoes,
+        fila,
+        despacho,
+        flags,
+        instancias,
+        saude_despacho,
+        webhooks,
+    )
     for modulo in routers:
         api.include_router(modulo.router)
 

@@ -1,14 +1,19 @@
 """pt-BR display formatting shared by every screen: dates, relative times, counts, colours.
 
-Display only: nothing here decides anything about the data.
+Numbers and dates come from Babel (CLDR data, locale ``pt_BR``) in the company's time zone;
+display only: nothing here decides anything about the data.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates, numbers
+
 FUSO_PADRAO = "America/Sao_Paulo"
+LOCALE = "pt_BR"
+MENOS_DE_UM_MINUTO_S = 60  # below this a past instant reads "agora mesmo"
 # Radix colour scales a stage may use; anything else is shown as gray.
 CORES_RADIX = frozenset(
     [
@@ -59,41 +64,55 @@ def fuso_da_empresa(nome: str | None) -> ZoneInfo:
         return ZoneInfo(FUSO_PADRAO)
 
 
+def _instante(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
 def data_hora(iso: str | None, zona: ZoneInfo) -> str:
-    """ISO instant → ``25/11/2026 14:05`` in the company's time zone."""
+    """ISO instant → ``25/11/2026 14:05`` in the company's time zone (Babel's short format)."""
     if not iso:
         return ""
-    return datetime.fromisoformat(iso).astimezone(zona).strftime("%d/%m/%Y %H:%M")
+    return dates.format_datetime(_instante(iso), "short", tzinfo=zona, locale=LOCALE)
+
+
+def data(valor: date | str | None) -> str:
+    """A calendar day → ``1 de dez. de 2026`` (Babel's medium format)."""
+    if not valor:
+        return ""
+    dia = date.fromisoformat(valor) if isinstance(valor, str) else valor
+    return dates.format_date(dia, "medium", locale=LOCALE)
+
+
+def dia_curto(valor: date | str | None) -> str:
+    """A calendar day in a narrow column: ``ter., 01/12`` (Babel's ``MEd`` skeleton)."""
+    if not valor:
+        return ""
+    dia = date.fromisoformat(valor) if isinstance(valor, str) else valor
+    return dates.format_skeleton("MEd", dia, locale=LOCALE)
 
 
 def tempo_relativo(iso: str | None, referencia: datetime) -> str:
-    """``agora mesmo``, ``há 5 min``, ``há 3 h``, ``há 2 dias``, ``há 1 mês``…; ``nunca``."""
+    """``agora mesmo``, ``há 5 minutos``, ``há 3 horas``, ``há 2 dias``…; ``nunca``."""
     if not iso:
         return "nunca"
-    segundos = max(0, int((referencia - datetime.fromisoformat(iso)).total_seconds()))
-    minutos, horas, dias = segundos // 60, segundos // 3600, segundos // 86400
-    if minutos < 1:
+    decorrido = referencia - _instante(iso)
+    if decorrido.total_seconds() < MENOS_DE_UM_MINUTO_S:
         return "agora mesmo"
-    if horas < 1:
-        return f"há {minutos} min"
-    if dias < 1:
-        return f"há {horas} h"
-    if dias < 30:
-        return f"há {dias} dia" + ("s" if dias > 1 else "")
-    if dias < 365:
-        meses = dias // 30
-        return f"há {meses} " + ("meses" if meses > 1 else "mês")
-    anos = dias // 365
-    return f"há {anos} ano" + ("s" if anos > 1 else "")
+    return dates.format_timedelta(-decorrido, add_direction=True, locale=LOCALE)
 
 
 def milhar(n: int) -> str:
-    """``1234`` → ``1.234`` (pt-BR thousands)."""
-    return f"{n:,}".replace(",", ".")
+    """``1234`` → ``1.234`` (pt-BR grouping)."""
+    return numbers.format_decimal(n, locale=LOCALE)
+
+
+def percentual(fracao: float) -> str:
+    """``0.125`` → ``12,5%``."""
+    return numbers.format_percent(fracao, format="#,##0.#%", locale=LOCALE)
 
 
 def plural(n: int, singular: str, plural_: str) -> str:
-    """``1 envio``, ``2 envios``, ``1.234 envios``."""
+    """``1 envio``, ``2 envios``, ``1.234 envios`` (0 takes the plural, as people write it)."""
     return f"{milhar(n)} {singular if n == 1 else plural_}"
 
 
@@ -101,17 +120,24 @@ def hora(iso: str | None, zona: ZoneInfo) -> str:
     """ISO instant → ``14:05`` in the company's time zone."""
     if not iso:
         return ""
-    return datetime.fromisoformat(iso).astimezone(zona).strftime("%H:%M")
+    return dates.format_time(_instante(iso), "short", tzinfo=zona, locale=LOCALE)
+
+
+def hora_cheia(iso: str | None, zona: ZoneInfo) -> str:
+    """ISO instant → the hour it falls in, ``14h``, in the company's time zone (chart axes)."""
+    if not iso:
+        return ""
+    return dates.format_time(_instante(iso), "H'h'", tzinfo=zona, locale=LOCALE)
 
 
 def rotulo_dia(iso: str | None, zona: ZoneInfo, referencia: datetime) -> str:
     """The day of an instant as a chat shows it: ``Hoje``, ``Ontem`` or ``25/11/2026``."""
     if not iso:
         return ""
-    dia = datetime.fromisoformat(iso).astimezone(zona).date()
+    dia = _instante(iso).astimezone(zona).date()
     hoje = referencia.astimezone(zona).date()
     if dia == hoje:
         return "Hoje"
     if (hoje - dia).days == 1:
         return "Ontem"
-    return dia.strftime("%d/%m/%Y")
+    return dates.format_date(dia, "short", locale=LOCALE)
