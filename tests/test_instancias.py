@@ -17,7 +17,14 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_instancia, criar_lead, login
+from tests.factories import (
+    criar_automacao,
+    criar_empresa,
+    criar_instancia,
+    criar_job,
+    criar_lead,
+    login,
+)
 from tests.providers.falso import porta_fechada
 from whatsapp_app import db
 from whatsapp_app.config import configuracoes
@@ -25,9 +32,7 @@ from whatsapp_app.cripto import decifrar_config
 from whatsapp_app.models import (
     WhatsappAutomacao,
     WhatsappAutomacaoAgendamento,
-    WhatsappAutomacaoEtapa,
     WhatsappInstancia,
-    novo_id,
 )
 from whatsapp_app.providers.evolution import CABECALHO_SEGREDO_WEBHOOK, EVENTOS_WEBHOOK
 from whatsapp_app.simulador import SIMULADOR_API_KEY
@@ -464,29 +469,6 @@ def test_cloud_api_conecta_pelo_token_e_nao_tem_logout(cliente) -> None:
 # --- status and queue stats --------------------------------------------------------------------
 
 
-def _job(empresa, id_lead: str, id_automacao: str, status: str, **extra: Any) -> str:  # type: ignore[no-untyped-def]
-    with db.sessao() as s:
-        etapa = s.exec(
-            select(WhatsappAutomacaoEtapa).where(
-                WhatsappAutomacaoEtapa.id_whatsapp_automacao == id_automacao
-            )
-        ).first()
-        assert etapa is not None
-        job = WhatsappAutomacaoAgendamento(
-            id_empresa=empresa.id,
-            id_lead=id_lead,
-            id_whatsapp_automacao=id_automacao,
-            id_etapa=etapa.id,
-            id_estagio_trigger=empresa.estagios[1],
-            chave_idempotencia=novo_id(),
-            status=status,
-            **extra,
-        )
-        s.add(job)
-        s.flush()
-        return job.id
-
-
 def test_status_traz_a_fila_das_automacoes_da_instancia(cliente) -> None:
     empresa = criar_empresa()
     usuario = login(cliente, empresa.usuarios["vendedor"])
@@ -498,18 +480,18 @@ def test_status_traz_a_fila_das_automacoes_da_instancia(cliente) -> None:
     lead = criar_lead(empresa)
     momento = agora()
     for _ in range(3):
-        _job(empresa, lead, automacao, "PENDENTE")
-    _job(empresa, lead, segunda, "PENDENTE", agendado_para=momento + timedelta(hours=1))
-    _job(empresa, lead, automacao, "PROCESSANDO")
-    _job(empresa, lead, automacao, "ENVIADO", enviado_em=momento - timedelta(hours=1))
-    _job(empresa, lead, segunda, "ENVIADO", enviado_em=momento - timedelta(hours=23))
-    _job(empresa, lead, automacao, "ENVIADO", enviado_em=momento - timedelta(hours=25))
-    _job(empresa, lead, automacao, "ERRO", atualizado_em=momento - timedelta(hours=2))
-    _job(empresa, lead, automacao, "ERRO", atualizado_em=momento - timedelta(hours=30))
-    _job(empresa, lead, automacao, "INCERTO")
-    _job(empresa, lead, automacao, "CANCELADO")
+        criar_job(empresa, lead, automacao, "PENDENTE")
+    criar_job(empresa, lead, segunda, "PENDENTE", agendado_para=momento + timedelta(hours=1))
+    criar_job(empresa, lead, automacao, "PROCESSANDO")
+    criar_job(empresa, lead, automacao, "ENVIADO", enviado_em=momento - timedelta(hours=1))
+    criar_job(empresa, lead, segunda, "ENVIADO", enviado_em=momento - timedelta(hours=23))
+    criar_job(empresa, lead, automacao, "ENVIADO", enviado_em=momento - timedelta(hours=25))
+    criar_job(empresa, lead, automacao, "ERRO", atualizado_em=momento - timedelta(hours=2))
+    criar_job(empresa, lead, automacao, "ERRO", atualizado_em=momento - timedelta(hours=30))
+    criar_job(empresa, lead, automacao, "INCERTO")
+    criar_job(empresa, lead, automacao, "CANCELADO")
     for status in ("PENDENTE", "PROCESSANDO", "ENVIADO", "ERRO"):
-        _job(empresa, lead, de_outra, status, enviado_em=momento)
+        criar_job(empresa, lead, de_outra, status, enviado_em=momento)
 
     resposta = cliente.get(f"{URL}/{instancia}/status", headers=usuario)
     assert resposta.status_code == 200, resposta.text
@@ -549,12 +531,15 @@ def test_excluir_cancela_pendentes_desativa_automacoes_e_esconde(cliente) -> Non
     inativa = criar_automacao(empresa, id_instancia=instancia, atrasos=(0,), ativo=False)
     preservada = criar_automacao(empresa, id_instancia=outra, atrasos=(0,))
     lead = criar_lead(empresa)
-    pendentes = [_job(empresa, lead, ativa, "PENDENTE"), _job(empresa, lead, inativa, "PENDENTE")]
+    pendentes = [
+        criar_job(empresa, lead, ativa, "PENDENTE"),
+        criar_job(empresa, lead, inativa, "PENDENTE"),
+    ]
     outros = {
-        _job(empresa, lead, ativa, "ENVIADO"): "ENVIADO",
-        _job(empresa, lead, ativa, "PROCESSANDO"): "PROCESSANDO",
-        _job(empresa, lead, ativa, "INCERTO"): "INCERTO",
-        _job(empresa, lead, preservada, "PENDENTE"): "PENDENTE",
+        criar_job(empresa, lead, ativa, "ENVIADO"): "ENVIADO",
+        criar_job(empresa, lead, ativa, "PROCESSANDO"): "PROCESSANDO",
+        criar_job(empresa, lead, ativa, "INCERTO"): "INCERTO",
+        criar_job(empresa, lead, preservada, "PENDENTE"): "PENDENTE",
     }
 
     resposta = cliente.delete(f"{URL}/{instancia}", headers=admin)
@@ -586,3 +571,47 @@ def test_excluir_cancela_pendentes_desativa_automacoes_e_esconde(cliente) -> Non
     segunda_vez = cliente.delete(f"{URL}/{instancia}", headers=admin)
     assert segunda_vez.status_code == 404
     assert segunda_vez.json()["erro"]["codigo"] == "nao_encontrado"
+
+
+# --- rename ------------------------------------------------------------------------------------
+
+
+def test_renomear_valida_em_pt_br_e_respeita_empresa_e_perfil(cliente) -> None:
+    empresa = criar_empresa()
+    outra_empresa = criar_empresa("Outra", sufixo="b")
+    admin = login(cliente, empresa.usuarios["admin"])
+    instancia, vizinha = criar_instancia(empresa), criar_instancia(empresa)
+    alheia = criar_instancia(outra_empresa)
+
+    resposta = cliente.patch(f"{URL}/{instancia}", json={"nome": "  Vendas SP  "}, headers=admin)
+    assert resposta.status_code == 200, resposta.text
+    assert resposta.json()["nome"] == "Vendas SP"
+    assert instancia_do_banco(instancia).nome == "Vendas SP"
+    # Keeping its own name (another case) is not a duplicate.
+    assert (
+        cliente.patch(f"{URL}/{instancia}", json={"nome": "vendas sp"}, headers=admin).status_code
+        == 200
+    )
+
+    for corpo, mensagem in (
+        ({"nome": "   "}, "pelo menos 1"),
+        ({"nome": "x" * 121}, "120"),
+        ({"nome": "VENDAS SP"}, None),  # the neighbour cannot take it
+    ):
+        alvo = vizinha if mensagem is None else instancia
+        recusa = cliente.patch(f"{URL}/{alvo}", json=corpo, headers=admin)
+        assert recusa.status_code == 422, recusa.text
+        erro = recusa.json()["erro"]
+        assert erro["codigo"] == "validacao"
+        esperado = mensagem or "Já existe outra instância com este nome."
+        assert esperado in erro["campos"]["nome"], erro
+    assert instancia_do_banco(vizinha).nome == "Instância"
+
+    nao_achada = cliente.patch(f"{URL}/{alheia}", json={"nome": "Minha"}, headers=admin)
+    assert nao_achada.status_code == 404
+    assert instancia_do_banco(alheia).nome == "Instância"
+    gestor = login(cliente, empresa.usuarios["gestor"])
+    assert (
+        cliente.patch(f"{URL}/{instancia}", json={"nome": "G"}, headers=gestor).status_code == 403
+    )
+    assert instancia_do_banco(instancia).nome == "vendas sp"

@@ -19,6 +19,7 @@ CORPOS = {
     ("patch", "/api/leads/{id_lead}/mover"): lambda b: {"id_estagio_destino": b.estagios[1]},
     ("patch", "/api/whatsapp/automations/{id_automacao}"): lambda b: {"nome": "invasão"},
     ("post", "/api/whatsapp/automations/{id_automacao}/retomar"): lambda b: {"vencidos": "enviar"},
+    ("patch", "/api/whatsapp/instances/{id_instancia}"): lambda b: {"nome": "invasão"},
 }
 
 
@@ -37,15 +38,28 @@ def test_toda_rota_com_id_esta_coberta():
         ("patch", "/api/whatsapp/automations/{id_automacao}"),
         ("delete", "/api/whatsapp/automations/{id_automacao}"),
         ("post", "/api/whatsapp/automations/{id_automacao}/retomar"),
+        ("post", "/api/whatsapp/automations/{id_automacao}/cancelar-pendentes"),
         ("post", "/api/whatsapp/agendamentos/{id_agendamento}/{acao}"),
         ("get", "/api/whatsapp/instances/{id_instancia}/status"),
         ("get", "/api/whatsapp/instances/{id_instancia}/modelos"),
         ("post", "/api/whatsapp/instances/{id_instancia}/connect"),
         ("post", "/api/whatsapp/instances/{id_instancia}/restart"),
         ("post", "/api/whatsapp/instances/{id_instancia}/logout"),
+        ("patch", "/api/whatsapp/instances/{id_instancia}"),
         ("delete", "/api/whatsapp/instances/{id_instancia}"),
         ("post", "/api/webhooks/evolution/{id_instancia}"),
+        ("get", "/api/whatsapp/dispatches/{id_disparo}"),
+        ("post", "/api/whatsapp/dispatches/{id_disparo}/cancelar"),
     }
+
+
+def _disparo_em_andamento(id_empresa: str) -> str:
+    from whatsapp_app import db, disparos
+
+    with db.sessao() as s:
+        return disparos.iniciar_disparo(
+            sessao=s, id_empresa=id_empresa, id_usuario=None, nome_usuario=None
+        ).id
 
 
 def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
@@ -68,6 +82,7 @@ def test_ids_de_outra_empresa_respondem_404_em_toda_rota(cliente):
         "id_agendamento": jobs_vitima[0]["id"],
         "acao": "cancelar",
         "id_instancia": instancia_vitima,
+        "id_disparo": _disparo_em_andamento(vitima.id),
     }
 
     for metodo, caminho in sorted(_rotas_com_id()):

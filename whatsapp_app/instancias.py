@@ -145,6 +145,10 @@ class InstanciaEntrada(Entrada):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class InstanciaRenomeacao(Entrada):
+    nome: str = Field(min_length=1, max_length=120)
+
+
 def validar_config(provider: str, config: dict[str, Any]) -> dict[str, Any]:
     """The provider's config, validated; errors as ``{"config.<campo>": "<pt-BR>"}`` (422)."""
     modelo = _MODELOS_CONFIG[provider]
@@ -331,6 +335,32 @@ def criar_instancia(
         "instância criada",
         extra={"id_instancia": instancia.id, "id_empresa": id_empresa, "provider": dados.provider},
     )
+    return instancia
+
+
+def renomear_instancia(
+    *, sessao: Session, id_empresa: str, id_instancia: str, nome: str
+) -> WhatsappInstancia:
+    """Rename (pt-BR 422 on an empty, too long or repeated name; another company's id: 404)."""
+    try:
+        nome = InstanciaRenomeacao(nome=nome).nome
+    except ValidationError as exc:
+        raise ErroValidacao(traduzir_erros(exc.errors())) from None
+    instancia = obter_instancia(sessao=sessao, id_empresa=id_empresa, id_instancia=id_instancia)
+    repetida = sessao.exec(
+        select(WhatsappInstancia.id).where(
+            WhatsappInstancia.id_empresa == id_empresa,
+            WhatsappInstancia.id != instancia.id,
+            sa.func.lower(WhatsappInstancia.nome) == nome.lower(),
+            col(WhatsappInstancia.excluida_em).is_(None),
+        )
+    ).first()
+    if repetida is not None:
+        raise ErroValidacao({"nome": "Já existe outra instância com este nome."})
+    instancia.nome = nome
+    sessao.add(instancia)
+    sessao.flush()
+    _log.info("instância renomeada", extra={"id_instancia": instancia.id, "id_empresa": id_empresa})
     return instancia
 
 

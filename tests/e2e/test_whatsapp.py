@@ -86,6 +86,40 @@ def _construtor_mostra_erros_nos_campos(pagina: Page, app: AppEmExecucao) -> Non
     expect(painel).to_be_hidden()
 
 
+def _busca_ordem_e_menu_da_instancia(pagina: Page, app: AppEmExecucao) -> None:
+    _entrar_no_whatsapp(pagina, app)
+    fluxo = pagina.get_by_role("listitem", name="Boas-vindas a leads qualificados")
+    expect(fluxo).to_be_visible()
+    expect(fluxo).to_contain_text(re.compile(r"\d+ pendentes? · \d+ enviados? em 24 h"))
+
+    busca = pagina.get_by_role("searchbox", name="Buscar automação")
+    busca.fill("nada com este nome")
+    expect(pagina.get_by_text("Nenhuma automação com esses filtros.")).to_be_visible()
+    expect(fluxo).to_have_count(0)
+    pagina.get_by_role("button", name="Limpar filtros").click()
+    expect(fluxo).to_be_visible()
+    expect(busca).to_have_value("")
+
+    # Rename from the card menu, then back (the other tests look the card up by its name).
+    for antigo, novo in (("Simulador local", "Simulador SP"), ("Simulador SP", "Simulador local")):
+        pagina.get_by_role("button", name=f"Mais ações de {antigo}").click()
+        pagina.get_by_role("menuitem", name="Renomear").click()
+        dialogo = pagina.get_by_role("dialog", name="Renomear instância")
+        dialogo.get_by_label("Nome").fill(novo)
+        dialogo.get_by_role("button", name="Salvar").click()
+        expect(dialogo).to_be_hidden()
+        expect(pagina.get_by_role("article", name=novo)).to_be_visible()
+
+    # Delete from the menu states what it cancels; going back changes nothing.
+    pagina.get_by_role("button", name="Mais ações de Simulador local").click()
+    pagina.get_by_role("menuitem", name="Excluir").click()
+    confirmar = pagina.get_by_role("alertdialog", name="Excluir a instância “Simulador local”?")
+    expect(confirmar).to_contain_text(re.compile(r"(Nenhum envio pendente|\d+ envios? pendentes?)"))
+    confirmar.get_by_role("button", name="Voltar").click()
+    expect(confirmar).to_be_hidden()
+    expect(pagina.get_by_role("article", name="Simulador local")).to_be_visible()
+
+
 # Tests of one mode sit together: switching modes restarts the app.
 def test_cartoes_fluxos_e_disparar_agora(app_sqlite: AppEmExecucao, pagina: Page) -> None:
     _cartoes_fluxos_e_disparo(pagina, app_sqlite)
@@ -93,6 +127,10 @@ def test_cartoes_fluxos_e_disparar_agora(app_sqlite: AppEmExecucao, pagina: Page
 
 def test_construtor_mostra_erros_nos_campos(app_sqlite: AppEmExecucao, pagina: Page) -> None:
     _construtor_mostra_erros_nos_campos(pagina, app_sqlite)
+
+
+def test_busca_ordem_e_menu_da_instancia(app_sqlite: AppEmExecucao, pagina: Page) -> None:
+    _busca_ordem_e_menu_da_instancia(pagina, app_sqlite)
 
 
 def test_cartoes_fluxos_e_disparar_agora_escalado(

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from whatsapp_app import cadastro_automacoes as cadastro
-from whatsapp_app import db
+from whatsapp_app import db, painel_whatsapp
 from whatsapp_app.api.deps import GestorAtual, PaginaDep, SessaoDep, UsuarioAtual
 from whatsapp_app.esquemas import (
     AgendamentoPublico,
@@ -122,6 +122,21 @@ def excluir(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
     return {"ok": True, "agendamentos_cancelados": cancelados}
 
 
+@router.post(
+    "/automations/{id_automacao}/cancelar-pendentes",
+    response_model=AutomacaoExcluida,
+    responses=erros(401, 403, 404),
+)
+def cancelar_pendentes(id_automacao: str, usuario: GestorAtual) -> dict[str, Any]:
+    """The "Cancelar envios pendentes" action: cancel the waiting jobs (PENDENTE, PAUSADO); the
+    automation stays as it is (admin, gestor)."""
+    with db.sessao() as sessao:
+        cancelados = painel_whatsapp.cancelar_envios_pendentes(
+            sessao, id_empresa=usuario.id_empresa, id_automacao=id_automacao
+        )
+    return {"ok": True, "agendamentos_cancelados": cancelados}
+
+
 @router.get("/agendamentos", response_model=Pagina[AgendamentoPublico], responses=erros(401))
 def agendamentos(
     sessao: SessaoDep,
@@ -135,6 +150,10 @@ def agendamentos(
     q: str | None = Query(default=None, max_length=100, description="Nome ou telefone do lead."),
     de: datetime | None = Query(default=None, description="Devidos a partir de (ISO 8601)."),
     ate: datetime | None = Query(default=None, description="Devidos até (ISO 8601)."),
+    enviado_de: datetime | None = Query(
+        default=None, description="Enviados a partir de (ISO 8601)."
+    ),
+    enviado_ate: datetime | None = Query(default=None, description="Enviados até (ISO 8601)."),
     ordem: str = Query(default="agendado_para", max_length=16),
 ) -> dict[str, Any]:
     """The company's jobs, by due time, with the queue's filters (paginated)."""
@@ -149,6 +168,8 @@ def agendamentos(
         q=q,
         de=_com_fuso(de, "de"),
         ate=_com_fuso(ate, "ate"),
+        enviado_de=_com_fuso(enviado_de, "enviado_de"),
+        enviado_ate=_com_fuso(enviado_ate, "enviado_ate"),
         ordem=ordem,
         limite=pagina.limite,
         cursor=pagina.cursor,

@@ -1,5 +1,5 @@
 """WhatsApp instances (contract.md sections 4 and 7): create, list, status, connect, restart,
-logout, delete, Cloud API templates. Secrets never leave ``instancias.instancia_publica``."""
+logout, rename, delete, Cloud API templates. Secrets never leave ``instancias.instancia_publica``."""
 
 from __future__ import annotations
 
@@ -113,6 +113,22 @@ def reiniciar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
 def desconectar(id_instancia: str, usuario: GestorAtual) -> dict[str, Any]:
     """Log the WhatsApp session out (admin, gestor)."""
     return servico.desconectar_instancia(id_empresa=usuario.id_empresa, id_instancia=id_instancia)
+
+
+@router.patch(
+    "/instances/{id_instancia}",
+    response_model=InstanciaPublica,
+    responses=erros(400, 401, 403, 404, 422),
+)
+def renomear(
+    id_instancia: str, dados: servico.InstanciaRenomeacao, usuario: AdminAtual
+) -> dict[str, Any]:
+    """Rename the instance (admin); the name is unique within the company."""
+    with db.sessao() as sessao:
+        instancia = servico.renomear_instancia(
+            sessao=sessao, id_empresa=usuario.id_empresa, id_instancia=id_instancia, nome=dados.nome
+        )
+        return servico.instancia_publica(instancia)
 
 
 @router.delete(

@@ -13,6 +13,7 @@ from whatsapp_app.modules.whatsapp.components.dispatch_command_bar import dispat
 from whatsapp_app.modules.whatsapp.components.dispatch_progress_overlay import (
     dispatch_progress_overlay,
 )
+from whatsapp_app.modules.whatsapp.components.historico_disparos import historico_disparos
 from whatsapp_app.modules.whatsapp.components.instances_list import instances_list
 from whatsapp_app.modules.whatsapp.components.whatsapp_header import whatsapp_header
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
@@ -27,6 +28,7 @@ def whatsapp() -> rx.Component:
         rx.cond(e.flag_disparo, dispatch_command_bar()),
         rx.cond(e.flag_cards, instances_list()),
         rx.cond(e.flag_fluxos, automacoes_list()),
+        rx.cond(e.flag_disparo, historico_disparos()),
         rx.cond(e.flag_disparo, dispatch_progress_overlay()),
         rx.cond(e.flag_construtor, create_automation_slideover()),
         on_unmount=e.parar_acompanhamento,

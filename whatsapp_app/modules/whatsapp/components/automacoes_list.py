@@ -7,10 +7,11 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.whatsapp.estado_fluxos import ORDENS
 from whatsapp_app.modules.whatsapp.state import ROTULOS_EVENTO, EstadoWhatsapp
 from whatsapp_app.modules.whatsapp.theme import STATUS_FLUXO
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import cartao, esqueleto, estado_vazio
+from whatsapp_app.ui.componentes import cartao, dialogo_confirmacao, esqueleto, estado_vazio
 
 ID_TITULO = "secao-automacoes"
 
@@ -68,6 +69,59 @@ def _filtros() -> rx.Component:
             ),
         ),
         class_name="wa-wpp-filtros",
+    )
+
+
+def _busca_e_ordem() -> rx.Component:
+    e = EstadoWhatsapp
+    return rx.el.div(
+        rx.el.div(
+            rx.el.label("Buscar automação", html_for="busca-fluxo", class_name="wa-sr-only"),
+            rx.input(
+                rx.input.slot(rx.icon("search", size=14, aria_hidden="true")),
+                id="busca-fluxo",
+                type="search",
+                placeholder="Buscar pelo nome",
+                value=e.busca_fluxo,
+                on_change=e.buscar_fluxo,
+                max_length=120,
+                class_name="wa-wpp-busca",
+            ),
+            class_name="wa-wpp-busca-campo",
+        ),
+        rx.el.div(
+            rx.el.span("Ordenar por", id="rotulo-ordem-fluxos", class_name="wa-wpp-filtro-rotulo"),
+            rx.select.root(
+                rx.select.trigger(aria_labelledby="rotulo-ordem-fluxos"),
+                rx.select.content(
+                    *[rx.select.item(rotulo, value=codigo) for codigo, rotulo in ORDENS.items()]
+                ),
+                value=e.ordem_fluxos,
+                on_change=e.ordenar_fluxos,
+                size="2",
+            ),
+            class_name="wa-wpp-ordem",
+        ),
+        class_name="wa-wpp-ferramentas",
+    )
+
+
+def _aviso_oculto() -> rx.Component:
+    """The automation just saved is hidden by the active filters: say so, offer to clear them."""
+    return rx.cond(
+        EstadoWhatsapp.aviso_fluxo_oculto != "",
+        rx.el.div(
+            rx.icon("eye-off", size=16, aria_hidden="true"),
+            rx.el.span(EstadoWhatsapp.aviso_fluxo_oculto),
+            rx.button(
+                "Limpar filtros",
+                variant="soft",
+                size="1",
+                on_click=EstadoWhatsapp.limpar_filtros,
+            ),
+            role="status",
+            class_name="wa-wpp-aviso-oculto",
+        ),
     )
 
 
@@ -129,6 +183,11 @@ def _acao(f: ObjectVar) -> rx.Component:
             class_name="wa-wpp-bloco-principal wa-truncar",
         ),
         rx.el.span(f["resumo_etapas"], class_name="wa-wpp-meta wa-num"),
+        rx.el.span(
+            f["contagens"],
+            class_name="wa-wpp-meta wa-num wa-wpp-contagens-fluxo",
+            data_erros=rx.cond(f["tem_erros"].to(bool), "1", "0"),
+        ),
     )
 
 
@@ -172,6 +231,12 @@ def _acoes(f: ObjectVar) -> rx.Component:
                 EstadoWhatsapp.alternar_ativo(f["id"]),  # type: ignore[operator, misc]
                 disabled=f["salvando"].to(bool),
             ),
+        ),
+        _botao_icone(
+            "circle-slash",
+            f"Cancelar envios pendentes de {nome}",
+            EstadoWhatsapp.pedir_cancelamento(f["id"]),  # type: ignore[operator, misc]
+            disabled=f["salvando"].to(bool) | (f["pendentes"].to(int) == 0),
         ),
         _botao_icone(
             "trash-2",
@@ -302,33 +367,36 @@ def _sem_resultado() -> rx.Component:
 
 
 def _confirmar_exclusao() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Excluir automação?", style=t.ESTILO_TITULO_SECAO),
-            rx.alert_dialog.description(
-                rx.el.span(
-                    "“",
-                    EstadoWhatsapp.excluir_nome,
-                    "” deixa de enviar mensagens e os envios pendentes dela são cancelados. "
-                    "O histórico continua visível nos leads.",
-                ),
-                style=t.ESTILO_CORPO,
-            ),
-            rx.el.div(
-                rx.alert_dialog.cancel(rx.button("Cancelar", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Excluir",
-                        color_scheme="red",
-                        on_click=EstadoWhatsapp.confirmar_exclusao,
-                    )
-                ),
-                class_name="wa-wpp-dialogo-rodape",
-            ),
-            max_width="420px",
+    return dialogo_confirmacao(
+        titulo="Excluir automação?",
+        texto=rx.el.span(
+            "“",
+            EstadoWhatsapp.excluir_nome,
+            "” deixa de enviar mensagens. ",
+            EstadoWhatsapp.excluir_texto,
         ),
-        open=EstadoWhatsapp.excluir_id != "",
-        on_open_change=EstadoWhatsapp.mudar_exclusao,
+        botao="Excluir",
+        ao_confirmar=EstadoWhatsapp.confirmar_exclusao,
+        aberto=EstadoWhatsapp.excluir_id != "",
+        ao_mudar=EstadoWhatsapp.mudar_exclusao,
+    )
+
+
+def _confirmar_cancelamento() -> rx.Component:
+    """ "Cancelar envios pendentes": the automation stays as it is; its waiting sends go."""
+    return dialogo_confirmacao(
+        titulo=EstadoWhatsapp.cancelar_titulo,
+        texto=rx.el.span(
+            "Os envios que “",
+            EstadoWhatsapp.cancelar_nome,
+            "” ainda não fez (pendentes e pausados) são cancelados. A automação continua "
+            "como está e os leads que entrarem no estágio daqui em diante recebem a "
+            "sequência normalmente.",
+        ),
+        botao="Cancelar envios",
+        ao_confirmar=EstadoWhatsapp.confirmar_cancelamento,
+        aberto=EstadoWhatsapp.cancelar_id != "",
+        ao_mudar=EstadoWhatsapp.mudar_cancelamento,
     )
 
 
@@ -400,7 +468,9 @@ def automacoes_list() -> rx.Component:
             rx.cond(
                 EstadoWhatsapp.total_fluxos > 0,
                 rx.fragment(
+                    _busca_e_ordem(),
                     _filtros(),
+                    _aviso_oculto(),
                     rx.cond(
                         EstadoWhatsapp.fluxos_filtrados.length() > 0,  # type: ignore[attr-defined]
                         rx.el.ul(
@@ -415,6 +485,7 @@ def automacoes_list() -> rx.Component:
             ),
         ),
         _confirmar_exclusao(),
+        _confirmar_cancelamento(),
         _confirmar_retomada(),
         aria_labelledby=ID_TITULO,
         class_name="wa-wpp-secao",

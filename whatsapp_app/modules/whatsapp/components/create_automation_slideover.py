@@ -171,6 +171,18 @@ def _envio() -> rx.Component:
             "Escolha a instância",
         ),
         rx.el.div(
+            rx.cond(
+                E.aviso_mesmo_estagio != "",
+                rx.el.p(
+                    rx.icon("triangle-alert", size=14, aria_hidden="true", flex_shrink="0"),
+                    rx.el.span(E.aviso_mesmo_estagio),
+                    class_name="wa-wpp-aviso-estagio",
+                ),
+            ),
+            role="status",
+            aria_live="polite",
+        ),
+        rx.el.div(
             rx.el.span("Reentrada", class_name="wa-wpp-rotulo", id="automacao-reentrada-rotulo"),
             rx.segmented_control.root(
                 rx.segmented_control.item("Uma vez", value="uma_vez"),

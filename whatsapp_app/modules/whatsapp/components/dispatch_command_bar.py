@@ -60,7 +60,14 @@ def _botao() -> rx.Component:
             rx.spinner(size="2"),
             rx.icon("zap", size=16, aria_hidden="true"),
         ),
-        rx.cond(EstadoWhatsapp.disparo_em_andamento, "Disparando…", "Disparar agora"),
+        rx.cond(
+            EstadoWhatsapp.disparo_em_andamento,
+            rx.fragment(
+                "Disparando… ",
+                rx.el.span(EstadoWhatsapp.disparo_progresso, class_name="wa-num"),
+            ),
+            "Disparar agora",
+        ),
         on_click=rx.cond(
             EstadoWhatsapp.disparo_em_andamento,
             EstadoWhatsapp.mostrar_overlay,

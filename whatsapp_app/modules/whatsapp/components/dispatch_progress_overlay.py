@@ -1,7 +1,10 @@
-"""Dispatch progress (plan 4.4 C): a glass panel over the page, never blocking it.
+"""Dispatch progress (plan 4.4 C): a glass panel beside the page, never over the command bar.
 
-Steps na fila → processando → concluído, then the summary. Closing it never stops the work:
-a small progress chip stays (bottom right) until the run is done and reopens the panel.
+Steps reivindicando → enviando n/N → concluído / cancelado / falhou, read from the run's
+history row. "Cancelar disparo" stops claiming (started sends finish). Closing never stops the
+work: a small progress chip stays until the run is done and reopens the panel. On desktop the
+panel sits at the bottom right, away from the bar under the header; on phones it sits above
+the bar's sticky footer (assets/whatsapp.css, "dispatch" block at the end).
 """
 
 from __future__ import annotations
@@ -10,33 +13,48 @@ from typing import Any
 
 import reflex as rx
 
-from whatsapp_app.modules.whatsapp.state import (
+from whatsapp_app.modules.whatsapp.estado_disparo import (
+    FASE_CANCELADO,
     FASE_CONCLUIDO,
+    FASE_ENVIANDO,
     FASE_ERRO,
-    FASE_FILA,
-    FASE_PROCESSANDO,
-    EstadoWhatsapp,
+    FASE_REIVINDICANDO,
 )
+from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
 
-PASSOS = (
-    (FASE_FILA, "Na fila"),
-    (FASE_PROCESSANDO, "Processando"),
-    (FASE_CONCLUIDO, "Concluído"),
-)
+E = EstadoWhatsapp
 
 
-def _passo(indice: int, fase: str, rotulo: str) -> rx.Component:
-    atual = EstadoWhatsapp.disparo_passo
+def _terminou() -> Any:
+    return (
+        (E.disparo_fase == FASE_CONCLUIDO)
+        | (E.disparo_fase == FASE_CANCELADO)
+        | (E.disparo_fase == FASE_ERRO)
+    )
+
+
+def _rotulo_final() -> Any:
+    return rx.match(
+        E.disparo_fase,
+        (FASE_CANCELADO, "Cancelado"),
+        (FASE_ERRO, "Falhou"),
+        "Concluído",
+    )
+
+
+def _passo(indice: int, fase: str, rotulo: Any) -> rx.Component:
+    atual = E.disparo_passo
+    ultimo = indice == 3
     estado = rx.cond(
-        (EstadoWhatsapp.disparo_fase == FASE_ERRO) & (indice == 3),
+        ultimo & (E.disparo_fase == FASE_ERRO),
         "erro",
         rx.cond(
-            atual > indice,
-            "feito",
+            ultimo & (E.disparo_fase == FASE_CANCELADO),
+            "cancelado",
             rx.cond(
-                atual == indice,
-                rx.cond(indice == 3, "feito", "atual"),
-                "pendente",
+                atual > indice,
+                "feito",
+                rx.cond(atual == indice, "feito" if ultimo else "atual", "pendente"),
             ),
         ),
     )
@@ -46,15 +64,13 @@ def _passo(indice: int, fase: str, rotulo: str) -> rx.Component:
                 estado,
                 ("feito", rx.icon("check", size=12, aria_hidden="true")),
                 ("erro", rx.icon("x", size=12, aria_hidden="true")),
+                ("cancelado", rx.icon("ban", size=12, aria_hidden="true")),
                 ("atual", rx.spinner(size="1")),
                 rx.el.span(str(indice), class_name="wa-num"),
             ),
             class_name="wa-wpp-passo-marca",
         ),
-        rx.el.span(
-            rx.cond((indice == 3) & (EstadoWhatsapp.disparo_fase == FASE_ERRO), "Falhou", rotulo),
-            class_name="wa-wpp-passo-rotulo",
-        ),
+        rx.el.span(rotulo, class_name="wa-wpp-passo-rotulo wa-num"),
         class_name="wa-wpp-passo",
         data_estado=estado,
         data_fase=fase,
@@ -66,7 +82,7 @@ def _numero(rotulo: str, chave: str, cor: str) -> rx.Component:
     return rx.el.div(
         rx.el.dt(rotulo, class_name="wa-wpp-estat-rotulo"),
         rx.el.dd(
-            EstadoWhatsapp.resumo_formatado[chave],
+            E.resumo_formatado[chave],
             class_name="wa-wpp-resumo-valor wa-num",
             data_cor=cor,
         ),
@@ -74,20 +90,24 @@ def _numero(rotulo: str, chave: str, cor: str) -> rx.Component:
     )
 
 
+def _numeros() -> rx.Component:
+    return rx.el.dl(
+        _numero("Enviados", "sent", "green"),
+        _numero("Com erro", "failed", "red"),
+        _numero("Reagendados", "retried", "blue"),
+        _numero("Incertos", "uncertain", "amber"),
+        class_name="wa-wpp-resumo",
+    )
+
+
 def _resultado() -> rx.Component:
-    resumo: Any = EstadoWhatsapp.disparo_resumo
+    resumo: Any = E.disparo_resumo
     return rx.match(
-        EstadoWhatsapp.disparo_fase,
+        E.disparo_fase,
         (
             FASE_CONCLUIDO,
             rx.el.div(
-                rx.el.dl(
-                    _numero("Enviados", "sent", "green"),
-                    _numero("Com erro", "failed", "red"),
-                    _numero("Reagendados", "retried", "blue"),
-                    _numero("Incertos", "uncertain", "amber"),
-                    class_name="wa-wpp-resumo",
-                ),
+                _numeros(),
                 rx.cond(
                     resumo["claimed"].to(int) == 0,
                     rx.el.p(
@@ -107,18 +127,79 @@ def _resultado() -> rx.Component:
             ),
         ),
         (
+            FASE_CANCELADO,
+            rx.el.div(
+                _numeros(),
+                rx.el.p(
+                    "Os envios que ainda não tinham começado voltaram para a fila; os que já "
+                    "tinham começado terminaram e foram registrados.",
+                    class_name="wa-wpp-meta",
+                ),
+            ),
+        ),
+        (
             FASE_ERRO,
-            rx.callout(
-                EstadoWhatsapp.disparo_erro,
-                icon="circle-alert",
-                color_scheme="red",
-                size="1",
-                role="alert",
+            rx.el.div(
+                rx.callout(
+                    E.disparo_erro,
+                    icon="circle-alert",
+                    color_scheme="red",
+                    size="1",
+                    role="alert",
+                ),
+                rx.cond(resumo["claimed"].to(int) > 0, _numeros()),
+                rx.el.a(
+                    "Ver a fila de envios",
+                    href="/whatsapp/fila",
+                    class_name="wa-wpp-link-fila wa-wpp-meta",
+                ),
             ),
         ),
         rx.el.p(
             "Você pode fechar este painel: o disparo continua em segundo plano.",
             class_name="wa-wpp-meta",
+        ),
+    )
+
+
+def _acoes() -> rx.Component:
+    return rx.cond(
+        _terminou(),
+        rx.el.div(
+            rx.button(
+                "Fechar",
+                variant="soft",
+                color_scheme="gray",
+                on_click=E.fechar_overlay,
+            ),
+            rx.button(
+                rx.icon("zap", size=14, aria_hidden="true"),
+                "Disparar de novo",
+                variant="soft",
+                on_click=E.disparar_agora,
+            ),
+            class_name="wa-wpp-dialogo-rodape",
+        ),
+        rx.el.div(
+            rx.button(
+                rx.cond(
+                    E.disparo_cancelando,
+                    rx.spinner(size="1"),
+                    rx.icon("ban", size=14, aria_hidden="true"),
+                ),
+                rx.cond(E.disparo_cancelando, "Cancelando…", "Cancelar disparo"),
+                variant="soft",
+                color_scheme="red",
+                on_click=E.cancelar_disparo,
+                disabled=E.disparo_cancelando | (E.disparo_id == ""),
+                aria_describedby="wa-wpp-cancelar-ajuda",
+            ),
+            rx.el.span(
+                "Para de reivindicar envios; os que já começaram terminam e são registrados.",
+                id="wa-wpp-cancelar-ajuda",
+                class_name="wa-sr-only",
+            ),
+            class_name="wa-wpp-dialogo-rodape",
         ),
     )
 
@@ -130,9 +211,9 @@ def _painel() -> rx.Component:
                 rx.el.h2(
                     "Disparo manual", id="wa-wpp-overlay-titulo", class_name="wa-wpp-overlay-titulo"
                 ),
-                rx.el.p(EstadoWhatsapp.disparo_titulo, class_name="wa-wpp-overlay-status wa-num"),
+                rx.el.p(E.disparo_titulo, class_name="wa-wpp-overlay-status wa-num"),
                 rx.el.p(
-                    EstadoWhatsapp.disparo_texto,
+                    E.disparo_texto,
                     class_name="wa-sr-only",
                     aria_live="polite",
                     role="status",
@@ -143,48 +224,32 @@ def _painel() -> rx.Component:
                 rx.icon("x", size=16),
                 variant="ghost",
                 color_scheme="gray",
-                on_click=EstadoWhatsapp.fechar_overlay,
+                on_click=E.fechar_overlay,
                 aria_label="Fechar painel do disparo",
             ),
             class_name="wa-wpp-overlay-cabecalho",
         ),
         rx.el.ol(
-            *[_passo(i, fase, rotulo) for i, (fase, rotulo) in enumerate(PASSOS, start=1)],
+            _passo(1, FASE_REIVINDICANDO, "Reivindicando"),
+            _passo(2, FASE_ENVIANDO, E.disparo_rotulo_envio),
+            _passo(3, "final", _rotulo_final()),
             class_name="wa-wpp-passos",
             aria_label="Etapas do disparo",
         ),
         _resultado(),
-        rx.cond(
-            (EstadoWhatsapp.disparo_fase == FASE_CONCLUIDO)
-            | (EstadoWhatsapp.disparo_fase == FASE_ERRO),
-            rx.el.div(
-                rx.button(
-                    "Fechar",
-                    variant="soft",
-                    color_scheme="gray",
-                    on_click=EstadoWhatsapp.fechar_overlay,
-                ),
-                rx.button(
-                    rx.icon("zap", size=14, aria_hidden="true"),
-                    "Disparar de novo",
-                    variant="soft",
-                    on_click=EstadoWhatsapp.disparar_agora,
-                ),
-                class_name="wa-wpp-dialogo-rodape",
-            ),
-        ),
+        _acoes(),
         class_name="wa-vidro wa-wpp-overlay wa-surgir",
         role="region",
         aria_labelledby="wa-wpp-overlay-titulo",
-        data_fase=EstadoWhatsapp.disparo_fase,
+        data_fase=E.disparo_fase,
     )
 
 
 def _chip_progresso() -> rx.Component:
     return rx.el.button(
         rx.spinner(size="1"),
-        rx.el.span("Disparando…"),
-        on_click=EstadoWhatsapp.mostrar_overlay,
+        rx.el.span("Disparando… ", rx.el.span(E.disparo_progresso, class_name="wa-num")),
+        on_click=E.mostrar_overlay,
         class_name="wa-vidro wa-wpp-chip-progresso wa-surgir",
         aria_label="Disparo em andamento: abrir o progresso",
         type="button",
@@ -193,12 +258,6 @@ def _chip_progresso() -> rx.Component:
 
 def dispatch_progress_overlay() -> rx.Component:
     return rx.fragment(
-        rx.cond(
-            EstadoWhatsapp.disparo_overlay & (EstadoWhatsapp.disparo_fase != ""),
-            _painel(),
-        ),
-        rx.cond(
-            ~EstadoWhatsapp.disparo_overlay & EstadoWhatsapp.disparo_em_andamento,
-            _chip_progresso(),
-        ),
+        rx.cond(E.disparo_overlay & (E.disparo_fase != ""), _painel()),
+        rx.cond(~E.disparo_overlay & E.disparo_em_andamento, _chip_progresso()),
     )

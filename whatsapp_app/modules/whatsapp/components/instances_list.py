@@ -10,6 +10,10 @@ import reflex as rx
 from reflex.vars import ObjectVar, Var
 
 from whatsapp_app.modules.whatsapp.components.connectivity_badge import connectivity_badge
+from whatsapp_app.modules.whatsapp.components.instancia_dialogos import (
+    dialogo_excluir,
+    dialogo_renomear,
+)
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
 from whatsapp_app.modules.whatsapp.theme import (
     ESTILO_NUMERO_GRANDE,
@@ -117,6 +121,21 @@ def _menu(inst: ObjectVar) -> rx.Component:
                         rx.hstack(rx.icon("unplug", size=14), rx.text("Desconectar"), spacing="2"),
                         color_scheme="red",
                         on_select=EstadoWhatsapp.desconectar(inst["id"]),  # type: ignore[operator, misc]
+                    ),
+                ),
+            ),
+            rx.cond(
+                EstadoWhatsapp.eh_admin,
+                rx.fragment(
+                    rx.menu.separator(),
+                    rx.menu.item(
+                        rx.hstack(rx.icon("pencil", size=14), rx.text("Renomear"), spacing="2"),
+                        on_select=EstadoWhatsapp.pedir_renomear(inst["id"]),  # type: ignore[operator, misc]
+                    ),
+                    rx.menu.item(
+                        rx.hstack(rx.icon("trash-2", size=14), rx.text("Excluir"), spacing="2"),
+                        color_scheme="red",
+                        on_select=EstadoWhatsapp.pedir_exclusao_instancia(inst["id"]),  # type: ignore[operator, misc]
                     ),
                 ),
             ),
@@ -271,7 +290,7 @@ def instances_list() -> rx.Component:
             rx.cond(
                 EstadoWhatsapp.instancias.length() > 0,  # type: ignore[attr-defined]
                 rx.grid(
-                    rx.foreach(EstadoWhatsapp.instancias, _cartao_instancia),
+                    rx.foreach(EstadoWhatsapp.cartoes, _cartao_instancia),
                     columns=GRADE,
                     gap=t.ESPACO_4,
                     width="100%",
@@ -286,6 +305,8 @@ def instances_list() -> rx.Component:
         ),
         _dialogo_qr(),
         _dialogo_nova_instancia(),
+        dialogo_renomear(),
+        dialogo_excluir(),
         aria_labelledby=ID_TITULO,
         aria_busy=rx.cond(EstadoWhatsapp.carregando, "true", "false"),
         class_name="wa-wpp-secao",
