@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
+
+from sqlmodel import select
 
 from whatsapp_app import db
-from whatsapp_app.auth import hash_senha
+from whatsapp_app.auth import Contexto, hash_senha
 from whatsapp_app.models import (
     Empresa,
     Estagio,
@@ -15,8 +18,10 @@ from whatsapp_app.models import (
     Perfil,
     Usuario,
     WhatsappAutomacao,
+    WhatsappAutomacaoAgendamento,
     WhatsappAutomacaoEtapa,
     WhatsappInstancia,
+    novo_id,
 )
 
 SENHA = "senha-de-teste-123"
@@ -147,3 +152,42 @@ def login(cliente, email: str, senha: str = SENHA) -> dict[str, str]:  # type: i
     # state-changing calls cookie calls, which need a same-origin Origin (CSRF).
     cliente.cookies.clear()
     return {"Authorization": f"Bearer {resposta.json()['token']}"}
+
+
+def criar_job(
+    empresa: EmpresaTeste, id_lead: str, id_automacao: str, status: str, **extra: Any
+) -> str:
+    """A job of the automation's first step for the lead, in ``status`` (columns in ``extra``)."""
+    with db.sessao() as s:
+        etapa = s.exec(
+            select(WhatsappAutomacaoEtapa).where(
+                WhatsappAutomacaoEtapa.id_whatsapp_automacao == id_automacao
+            )
+        ).first()
+        assert etapa is not None
+        job = WhatsappAutomacaoAgendamento(
+            id_empresa=empresa.id,
+            id_lead=id_lead,
+            id_whatsapp_automacao=id_automacao,
+            id_etapa=etapa.id,
+            id_estagio_trigger=empresa.estagios[1],
+            chave_idempotencia=novo_id(),
+            status=status,
+            **extra,
+        )
+        s.add(job)
+        s.flush()
+        return job.id
+
+
+def contexto_de(empresa: EmpresaTeste, perfil: str) -> Contexto:
+    """The signed-in context of the company's user of ``perfil`` (for page States)."""
+    return Contexto(
+        id_usuario=empresa.ids_usuarios[perfil],
+        id_empresa=empresa.id,
+        perfil=perfil,
+        nome=perfil,
+        email=empresa.usuarios[perfil],
+        tema="system",
+        nome_empresa="Empresa Teste",
+    )

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from tests.assincrono import rodar
 from tests.bancos import RAIZ
 from tests.factories import SENHA, criar_empresa, login
 from whatsapp_app import auth
@@ -42,13 +42,6 @@ from whatsapp_app.config import Configuracoes, configuracoes
 
 ESTRANHA = "https://site-malicioso.exemplo"
 PROPRIA = "http://127.0.0.1:3000"  # the default app origin in tests (PORT=3000)
-
-
-def _rodar(corrotina: Any) -> None:
-    """``asyncio.run`` in a thread of its own: the e2e tests' Playwright (sync API) keeps an
-    event loop running in the main thread for the whole session."""
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(asyncio.run, corrotina).result()
 
 
 def _como_servido() -> Starlette:
@@ -296,7 +289,7 @@ def _chamar(app: Any, scope: dict[str, Any], partes: Iterator[bytes]) -> tuple[l
     async def send(mensagem: dict[str, Any]) -> None:
         enviadas.append(mensagem)
 
-    _rodar(asyncio.wait_for(app(scope, receive, send), timeout=30))
+    rodar(asyncio.wait_for(app(scope, receive, send), timeout=30))
     return enviadas, lidas
 
 
@@ -357,7 +350,7 @@ def test_corpo_repassado_byte_a_byte() -> None:
 
         await EntradaSegura(eco, lambda: [])(_scope("/api/webhooks/meta", {}), receive, send)
 
-    _rodar(chamar())
+    rodar(chamar())
     assert recebido == [b"".join(partes)]
 
 

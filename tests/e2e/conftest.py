@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -383,7 +384,9 @@ def navegador() -> Iterator[object]:
 
 @pytest.fixture
 def pagina(navegador) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    contexto = navegador.new_context(locale="pt-BR")
+    """A fresh page; reduced motion (the CSS then has no transitions) so axe reads settled
+    colours without waiting for the theme to fade."""
+    contexto = navegador.new_context(locale="pt-BR", reduced_motion="reduce")
     contexto.set_default_timeout(15_000)
     pagina = contexto.new_page()
     try:
@@ -395,6 +398,32 @@ def pagina(navegador) -> Iterator[object]:  # type: ignore[no-untyped-def]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every SQLite-mode test first, then every scale-out one: the app starts once per mode."""
     items.sort(key=lambda item: "app_escalado" in getattr(item, "fixturenames", ()))
+
+
+ESCURO = re.compile(r"\bdark\b")
+
+
+def assentada(pagina: Any) -> None:
+    """The screen stopped changing: nothing loading (skeletons, ``aria-busy``) and two frames
+    painted since, so React's last commit (e.g. a colour chosen by the colour mode) is on
+    screen. What axe and the overflow check read after this is what a person sees."""
+    from playwright.sync_api import expect
+
+    expect(pagina.locator(".wa-esqueleto, [aria-busy='true']")).to_have_count(0)
+    pagina.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def aplicar_esquema(pagina: Any, esquema: str) -> None:
+    """Emulate the OS colour scheme the demo user's "Sistema" theme follows, and wait until the
+    page shows it."""
+    from playwright.sync_api import expect
+
+    pagina.emulate_media(color_scheme=esquema)
+    if esquema == "dark":
+        expect(pagina.locator("html")).to_have_class(ESCURO)
+    else:
+        expect(pagina.locator("html")).not_to_have_class(ESCURO)
+    assentada(pagina)
 
 
 def violacoes_axe(pagina: object, seletor: str) -> list[dict[str, object]]:

@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import AppEmExecucao, violacoes_axe
+from tests.e2e.conftest import AppEmExecucao, aplicar_esquema, violacoes_axe
 
 pytestmark = pytest.mark.e2e
 RESPOSTA = "Oi! Tenho interesse, pode me mandar os valores?"
@@ -125,14 +125,8 @@ def test_resposta_do_contato_aparece_na_gaveta_e_cancela_os_follow_ups(
     expect(movido.get_by_role("img", name="Nova resposta do lead")).to_have_count(0)
 
     # The demo user's theme follows the system: emulate each scheme and check the drawer.
-    escuro = re.compile(r"\bdark\b")
     for esquema in ("light", "dark"):
-        pagina.emulate_media(color_scheme=esquema)
-        if esquema == "dark":
-            expect(pagina.locator("html")).to_have_class(escuro)
-        else:
-            expect(pagina.locator("html")).not_to_have_class(escuro)
-        pagina.wait_for_timeout(400)  # the theme's transition settles
+        aplicar_esquema(pagina, esquema)
         assert violacoes_axe(pagina, ".wa-gaveta") == [], esquema
 
     pagina.keyboard.press("Escape")

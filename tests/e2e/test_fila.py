@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import AppEmExecucao, violacoes_axe
+from tests.e2e.conftest import AppEmExecucao, aplicar_esquema, violacoes_axe
 from tests.e2e.test_conversa import _entrar, _mensagens_no_simulador, _sem_restricao_de_horario
 
 pytestmark = pytest.mark.e2e
@@ -129,14 +129,8 @@ def test_novato_encontra_incerto_marca_enviado_e_reenvia_erro(
         "button", name=re.compile("^Todos")
     ).click()
     expect(envios.get_by_role("listitem").first).to_be_visible()
-    escuro = re.compile(r"\bdark\b")
     for esquema in ("light", "dark"):
-        pagina.emulate_media(color_scheme=esquema)
-        if esquema == "dark":
-            expect(pagina.locator("html")).to_have_class(escuro)
-        else:
-            expect(pagina.locator("html")).not_to_have_class(escuro)
-        pagina.wait_for_timeout(400)
+        aplicar_esquema(pagina, esquema)
         assert violacoes_axe(pagina, "#conteudo") == [], esquema
 
 
@@ -158,6 +152,5 @@ def test_fila_no_celular_sem_rolagem_horizontal(app_sqlite: AppEmExecucao, pagin
         dialogo.get_by_role("button", name="Voltar").click()
         expect(dialogo).to_be_hidden()
     for esquema in ("light", "dark"):
-        pagina.emulate_media(color_scheme=esquema)
-        pagina.wait_for_timeout(400)
+        aplicar_esquema(pagina, esquema)
         assert violacoes_axe(pagina, "#conteudo") == [], esquema

@@ -1,4 +1,5 @@
-"""Small shared building blocks: brand mark, page header, card, empty state, skeletons."""
+"""Small shared building blocks: brand mark, page header, card, empty state, skeletons, form
+fields and the side sheet (one class set for leads, WhatsApp and Configurações, in app.css)."""
 
 import reflex as rx
 from reflex.vars.base import Var
@@ -124,4 +125,116 @@ def erro_campo(id_campo: str, mensagem: Var | str) -> rx.Component:
             id=f"{id_campo}-erro",
             class_name="wa-campo-erro wa-surgir",
         ),
+    )
+
+
+def campo(
+    rotulo: str,
+    id_campo: str,
+    controle: rx.Component,
+    erro: Var | str = "",
+    ajuda: str | Var = "",
+) -> rx.Component:
+    """A labelled form field: label, control, helper text and the inline error.
+
+    The control should carry ``id=id_campo``, ``aria-describedby=f"{id_campo}-erro"`` and
+    ``aria-invalid`` (an invalid field is ringed in red by app.css)."""
+    return rx.el.div(
+        rx.el.label(rotulo, html_for=id_campo, class_name="wa-rotulo"),
+        controle,
+        rx.el.p(ajuda, class_name="wa-campo-ajuda", id=f"{id_campo}-ajuda")
+        if ajuda
+        else rx.fragment(),
+        erro_campo(id_campo, erro),
+        class_name="wa-campo",
+    )
+
+
+def folha_lateral(
+    *corpo: rx.Component,
+    titulo: Var | str,
+    descricao: Var | str,
+    aberta: Var | bool,
+    ao_mudar: object,
+    rodape: rx.Component | None = None,
+    class_name: str = "",
+    extras: tuple[rx.Component, ...] = (),
+) -> rx.Component:
+    """A right-side sheet (a bottom sheet on phones) on Radix's Dialog: focus trap, Esc and
+    the close button close it, labelled by its title. ``extras`` are dialogs it opens."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.el.div(
+                rx.vstack(
+                    rx.dialog.title(titulo, class_name="wa-folha-titulo"),
+                    rx.dialog.description(descricao, class_name="wa-folha-descricao"),
+                    spacing="1",
+                    min_width="0",
+                ),
+                rx.dialog.close(
+                    rx.icon_button(
+                        rx.icon("x", size=18),
+                        variant="ghost",
+                        color_scheme="gray",
+                        aria_label="Fechar",
+                    )
+                ),
+                class_name="wa-folha-cabecalho",
+            ),
+            rx.el.div(*corpo, class_name="wa-folha-corpo"),
+            rx.el.div(rodape, class_name="wa-folha-rodape")
+            if rodape is not None
+            else rx.fragment(),
+            class_name=f"wa-folha {class_name}".strip(),
+            aria_describedby=None,
+        ),
+        *extras,
+        open=aberta,
+        on_open_change=ao_mudar,
+    )
+
+
+def dialogo_confirmacao(
+    *,
+    titulo: Var | str,
+    texto: Var | str | rx.Component,
+    botao: Var | str,
+    ao_confirmar: object,
+    aberto: Var | bool,
+    ao_mudar: object,
+    perigo: Var | bool = True,
+    executando: Var | bool = False,
+    voltar: str = "Voltar",
+) -> rx.Component:
+    """The one confirmation dialog (queue, lead drawer, flow list, instances): a title, what
+    will happen (with the count), "Voltar" and the action, red when it destroys something."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(titulo, style=t.ESTILO_TITULO_SECAO),
+            rx.alert_dialog.description(texto, style=t.ESTILO_CORPO),
+            rx.el.div(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        voltar,
+                        variant="soft",
+                        color_scheme="gray",
+                        disabled=executando,
+                        type="button",
+                    )
+                ),
+                rx.button(
+                    botao,
+                    on_click=ao_confirmar,
+                    loading=executando,
+                    color_scheme=rx.cond(perigo, "red", "jade")
+                    if isinstance(perigo, Var)
+                    else ("red" if perigo else "jade"),
+                    type="button",
+                ),
+                class_name="wa-dialogo-rodape",
+            ),
+            max_width="min(440px, calc(100vw - 32px))",
+        ),
+        open=aberto,
+        on_open_change=ao_mudar,
     )

@@ -13,12 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
-from reflex.style import resolved_color_mode
 
 from whatsapp_app.ui import tokens as t
 from whatsapp_app.ui.componentes import NOME_PRODUTO, esqueleto_pagina, marca
 from whatsapp_app.ui.sessao import EstadoSessao
-from whatsapp_app.ui.tema import aplicar_tema
+from whatsapp_app.ui.tema import aplicar_tema, botoes_tema, itens_menu_tema
 
 # (label, route, lucide icon): the order of the sidebar.
 NAVEGACAO: tuple[tuple[str, str, str], ...] = (
@@ -26,6 +25,10 @@ NAVEGACAO: tuple[tuple[str, str, str], ...] = (
     ("WhatsApp", "/whatsapp", "message-circle"),
     ("Fila de envios", "/whatsapp/fila", "list-checks"),
     ("Configurações", "/configuracoes", "settings"),
+)
+# Shown to admins only (each page checks the profile again on the server).
+NAVEGACAO_ADMIN: tuple[tuple[str, str, str], ...] = (
+    ("Saúde do despacho", "/whatsapp/saude", "activity"),
 )
 ID_CONTEUDO = "conteudo"
 
@@ -65,7 +68,7 @@ def rota_do_item_ativo(rota_ativa: str) -> str | None:
     (/whatsapp/fila lights "Fila de envios", not also "WhatsApp")."""
     candidatas = [
         rota
-        for _rotulo, rota, _icone in NAVEGACAO
+        for _rotulo, rota, _icone in (*NAVEGACAO, *NAVEGACAO_ADMIN)
         if rota_ativa == rota or rota_ativa.startswith(rota + "/")
     ]
     return max(candidatas, key=len, default=None)
@@ -73,7 +76,7 @@ def rota_do_item_ativo(rota_ativa: str) -> str | None:
 
 def _navegacao(rota_ativa: str, *, no_drawer: bool = False) -> rx.Component:
     itens = []
-    for rotulo, rota, icone in NAVEGACAO:
+    for rotulo, rota, icone in (*NAVEGACAO, *NAVEGACAO_ADMIN):
         ativo = rota_do_item_ativo(rota_ativa) == rota
         item = _item_navegacao(rotulo, rota, icone, ativo)
         if no_drawer:
@@ -85,6 +88,8 @@ def _navegacao(rota_ativa: str, *, no_drawer: bool = False) -> rx.Component:
                 rx.tooltip(item, content=rotulo, side="right", delay_duration=200),
                 item,
             )
+        if (rotulo, rota, icone) in NAVEGACAO_ADMIN:
+            item = rx.cond(EstadoSessao.perfil == "admin", item)
         itens.append(item)
     return rx.el.nav(
         rx.vstack(*itens, spacing="1", width="100%"),
@@ -131,16 +136,6 @@ def _avatar() -> rx.Component:
     )
 
 
-def _rotulo_tema() -> rx.Component:
-    return rx.color_mode_cond(
-        light=rx.hstack(rx.icon("moon", size=16), rx.text("Tema escuro"), spacing="2"),
-        dark=rx.hstack(rx.icon("sun", size=16), rx.text("Tema claro"), spacing="2"),
-    )
-
-
-_ALTERNAR_TEMA = EstadoSessao.alternar_tema(resolved_color_mode)  # type: ignore[operator]
-
-
 def _conteudo_menu_usuario(lado: str) -> rx.Component:
     return rx.menu.content(
         rx.box(
@@ -155,7 +150,7 @@ def _conteudo_menu_usuario(lado: str) -> rx.Component:
             max_width="260px",
         ),
         rx.menu.separator(),
-        rx.menu.item(_rotulo_tema(), on_select=_ALTERNAR_TEMA),
+        *itens_menu_tema(),
         rx.menu.separator(),
         rx.menu.item(
             rx.hstack(rx.icon("log-out", size=16), rx.text("Sair"), spacing="2"),
@@ -284,16 +279,7 @@ def _drawer_navegacao(rota_ativa: str) -> rx.Component:
                 _navegacao(rota_ativa, no_drawer=True),
                 rx.spacer(),
                 rx.vstack(
-                    rx.el.button(
-                        rx.color_mode_cond(
-                            light=rx.icon("moon", size=18, aria_hidden="true"),
-                            dark=rx.icon("sun", size=18, aria_hidden="true"),
-                        ),
-                        rx.color_mode_cond(light="Tema escuro", dark="Tema claro"),
-                        on_click=_ALTERNAR_TEMA,
-                        class_name="wa-nav-item",
-                        type="button",
-                    ),
+                    botoes_tema(),
                     rx.el.button(
                         rx.icon("log-out", size=18, aria_hidden="true"),
                         "Sair",

@@ -3,6 +3,10 @@
 Everything is built on the Radix theme set in ``whatsapp_app.py`` (accent jade, gray slate,
 radius medium), so light and dark come from the same names. Components spread these values;
 they never spell a colour literal.
+
+The semantic colours, the type scale and the motion are CSS custom properties defined once in
+``assets/app.css`` (``--wa-*``, on every Radix theme root); the names here point at them, so
+the stylesheets and the components' style props read the same values.
 """
 
 from typing import Any
@@ -30,26 +34,26 @@ RAIO_4 = "var(--radius-4)"
 RAIO_CHEIO = "9999px"
 
 # --- Text colours: gray 12 titles and labels, 11 body, helper text and metadata.
-TEXTO_TITULO = rx.color("gray", 12)
-TEXTO_CORPO = rx.color("gray", 11)
-TEXTO_META = rx.color("gray", 11)  # gray 10 fails AA for 12 px text (ui.md)
-TEXTO_ACENTO = rx.color("accent", 11)
-TEXTO_ERRO = rx.color("red", 11)
+TEXTO_TITULO = "var(--wa-texto-titulo)"  # gray 12
+TEXTO_CORPO = "var(--wa-texto-corpo)"  # gray 11
+TEXTO_META = "var(--wa-texto-meta)"  # gray 11: gray 10 fails AA for 12 px text (ui.md)
+TEXTO_ACENTO = rx.color("accent", 11)  # relative to the component's colour scheme
+TEXTO_ERRO = "var(--wa-texto-erro)"
 
 # --- Surfaces.
-FUNDO_APP = rx.color("gray", 1)
-FUNDO_PAINEL = rx.color("gray", 2)
-FUNDO_CARTAO = "var(--color-panel-solid)"
-FUNDO_HOVER = rx.color("gray", 3, alpha=True)
+FUNDO_APP = "var(--wa-fundo-app)"
+FUNDO_PAINEL = "var(--wa-fundo-painel)"
+FUNDO_CARTAO = "var(--wa-fundo-cartao)"
+FUNDO_HOVER = "var(--wa-fundo-hover)"
 FUNDO_ATIVO = rx.color("accent", 3, alpha=True)
 FUNDO_ACENTO_SUAVE = rx.color("accent", 3)
-FUNDO_ERRO = rx.color("red", 3, alpha=True)
+FUNDO_ERRO = "var(--wa-fundo-erro)"
 # A faint accent glow behind the login card, over the app background.
 FUNDO_LOGIN = (
     "radial-gradient(1200px 600px at 50% -10%, var(--accent-a3), transparent 60%), var(--gray-1)"
 )
-BORDA = rx.color("gray", 5, alpha=True)
-BORDA_FORTE = rx.color("gray", 6, alpha=True)
+BORDA = "var(--wa-borda)"
+BORDA_FORTE = "var(--wa-borda-forte)"
 BORDA_ACENTO = rx.color("accent", 7, alpha=True)
 ACENTO = rx.color("accent", 9)
 ACENTO_CONTRASTE = "var(--accent-contrast)"
@@ -61,16 +65,20 @@ FONTE_SISTEMA = (
     '"Noto Sans", "Liberation Sans", system-ui, sans-serif, "Apple Color Emoji", '
     '"Segoe UI Emoji"'
 )
-TAMANHO_TITULO_PAGINA = "24px"
-TAMANHO_SECAO = "16px"
-TAMANHO_CORPO = "14px"
-TAMANHO_META = "12px"
-PESO_SEMIBOLD = "600"
-PESO_MEDIO = "500"
+TAMANHO_TITULO_PAGINA = "var(--wa-tamanho-titulo-pagina)"  # 24px
+TAMANHO_SECAO = "var(--wa-tamanho-secao)"  # 16px
+TAMANHO_CORPO = "var(--wa-tamanho-corpo)"  # 14px
+TAMANHO_META = "var(--wa-tamanho-meta)"  # 12px
+LINHA_TITULO_PAGINA = "var(--wa-linha-titulo-pagina)"  # 32px
+LINHA_SECAO = "var(--wa-linha-secao)"  # 24px
+LINHA_CORPO = "var(--wa-linha-corpo)"  # 20px
+LINHA_META = "var(--wa-linha-meta)"  # 16px
+PESO_SEMIBOLD = "var(--wa-peso-semibold)"  # 600
+PESO_MEDIO = "var(--wa-peso-medio)"  # 500
 
 # --- Motion: 120-180 ms ease-out (ui.md "Surfaces and motion").
-TRANSICAO = "160ms cubic-bezier(0.16, 1, 0.3, 1)"
-TRANSICAO_RAPIDA = "120ms ease-out"
+TRANSICAO = "var(--wa-transicao)"  # 160ms cubic-bezier(0.16, 1, 0.3, 1)
+TRANSICAO_RAPIDA = "var(--wa-transicao-rapida)"  # 120ms ease-out
 
 # --- Shell geometry.
 LARGURA_SIDEBAR = "240px"
@@ -81,22 +89,22 @@ ALTURA_TOPO_MOVEL = "56px"
 ESTILO_TITULO_PAGINA = {
     "font_size": TAMANHO_TITULO_PAGINA,
     "font_weight": PESO_SEMIBOLD,
-    "line_height": "32px",
+    "line_height": LINHA_TITULO_PAGINA,
     "letter_spacing": "-0.01em",
     "color": TEXTO_TITULO,
 }
 ESTILO_TITULO_SECAO = {
     "font_size": TAMANHO_SECAO,
     "font_weight": PESO_SEMIBOLD,
-    "line_height": "24px",
+    "line_height": LINHA_SECAO,
     "color": TEXTO_TITULO,
 }
-ESTILO_CORPO = {"font_size": TAMANHO_CORPO, "line_height": "20px", "color": TEXTO_CORPO}
-ESTILO_META = {"font_size": TAMANHO_META, "line_height": "16px", "color": TEXTO_META}
+ESTILO_CORPO = {"font_size": TAMANHO_CORPO, "line_height": LINHA_CORPO, "color": TEXTO_CORPO}
+ESTILO_META = {"font_size": TAMANHO_META, "line_height": LINHA_META, "color": TEXTO_META}
 ESTILO_ROTULO = {
     "font_size": TAMANHO_CORPO,
     "font_weight": PESO_MEDIO,
-    "line_height": "20px",
+    "line_height": LINHA_CORPO,
     "color": TEXTO_TITULO,
 }
 ESTILO_NUMERO = {"font_variant_numeric": "tabular-nums"}

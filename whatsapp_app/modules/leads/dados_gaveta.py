@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from whatsapp_app import cadastro_automacoes, conversa, db, empresas, leads, mensagens
-from whatsapp_app.fila import erro_legivel
+from whatsapp_app import cadastro_automacoes, conversa, db, empresas, fila, leads, mensagens
+from whatsapp_app.fila import LinhaFila, erro_legivel
+from whatsapp_app.operacao import ACOES_OPERADOR
 from whatsapp_app.tempo import agora
 from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, hora, rotulo_dia
 
@@ -62,7 +63,13 @@ class AgendamentoLinha(TypedDict):
     id: str
     etapa: str
     automacao: str
-    agendado_para: str
+    agendado_para: str  # 25/11/2026 14:05 in the company's zone
+    agendado_iso: str  # for <time datetime>
+    enviado_em: str  # "" until it went out
+    enviado_iso: str
+    mensagem: str  # the text that went out, or the step's text filled for this lead
+    entrega: str  # "" unless sent; enviado | entregue | lido | falhou
+    rotulo_entrega: str  # Enviada / Entregue / Lida / Falhou
     status: str
     chave: str
     chave_curta: str
@@ -70,6 +77,10 @@ class AgendamentoLinha(TypedDict):
     tentativas: int
     motivo: str
     motivo_resposta: bool
+    # Which operator actions the job's status allows (the role rule is the State's).
+    reenviavel: bool
+    marcavel: bool
+    cancelavel: bool
 
 
 class MensagemBolha(TypedDict):
@@ -150,22 +161,49 @@ def bolhas(
     return linhas
 
 
+def _aplica(acao: str, status: str) -> bool:
+    return status in ACOES_OPERADOR[acao][0]
+
+
 def linha_agendamento(
-    job: dict[str, Any], etapas: dict[str, tuple[int, str]], zona: ZoneInfo
+    job: dict[str, Any],
+    etapas: dict[str, tuple[int, str]],
+    zona: ZoneInfo,
+    da_fila: LinhaFila | None = None,
 ) -> AgendamentoLinha:
+    """One timeline item: the job (``agendamento_publico``) plus what the queue's row knows
+    (``fila.linhas_da_fila``: rendered message, delivery status, the error in pt-BR)."""
     ordem, nome_automacao = etapas.get(job["id_etapa"], (0, ""))
+    status = job["status"]
+    enviado_iso = job.get("enviado_em") or ""
+    codigo_entrega, rotulo = ("", "")
+    if status == "ENVIADO":
+        codigo_entrega, rotulo = entrega(da_fila["status_entrega"] if da_fila else None)
+    if da_fila is not None:
+        erro = da_fila["erro"]
+    else:
+        erro = erro_legivel(job["ultimo_erro"]) if job["ultimo_erro"] else ""
     return {
         "id": job["id"],
         "etapa": f"Etapa {ordem}" if ordem else "Etapa removida",
         "automacao": nome_automacao,
         "agendado_para": data_hora(job["agendado_para"], zona),
-        "status": job["status"],
+        "agendado_iso": job["agendado_para"],
+        "enviado_em": data_hora(enviado_iso, zona),
+        "enviado_iso": enviado_iso,
+        "mensagem": da_fila["mensagem"] if da_fila is not None else "",
+        "entrega": codigo_entrega,
+        "rotulo_entrega": rotulo,
+        "status": status,
         "chave": job["chave_idempotencia"],
         "chave_curta": chave_curta(job["chave_idempotencia"]),
-        "erro": erro_legivel(job["ultimo_erro"]) if job["ultimo_erro"] else "",
+        "erro": erro,
         "tentativas": job["tentativas"],
         "motivo": motivo_cancelamento(job["motivo_cancelamento"]),
         "motivo_resposta": job["motivo_cancelamento"] in ("lead_respondeu", "lead_optout"),
+        "reenviavel": _aplica("reenviar", status),
+        "marcavel": _aplica("marcar_enviado", status),
+        "cancelavel": _aplica("cancelar", status),
     }
 
 
@@ -217,13 +255,17 @@ def ler_gaveta(*, id_empresa: str, id_lead: str, marcar_lida: bool = False) -> G
                 sessao=s, id_empresa=id_empresa, id_lead=id_lead
             )
         ]
+        da_fila = {
+            linha["id"]: linha
+            for linha in fila.linhas_da_fila(s, id_empresa=id_empresa, itens=jobs)
+        }
         conversa_publica = [
             mensagens.mensagem_publica(m)
             for m in mensagens.conversa_recente(
                 s, id_empresa=id_empresa, id_lead=id_lead, limite=LIMITE_CONVERSA
             )
         ]
-    linhas = [linha_agendamento(job, etapas, zona) for job in jobs]
+    linhas = [linha_agendamento(job, etapas, zona, da_fila.get(job["id"])) for job in jobs]
     origens = {
         linha["id"]: " · ".join(p for p in (linha["etapa"], linha["automacao"]) if p)
         for linha in linhas

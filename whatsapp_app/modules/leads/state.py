@@ -24,6 +24,7 @@ from sqlmodel import Session
 from whatsapp_app import conversa, db, empresas, leads
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
+from whatsapp_app.modules.leads.acoes_gaveta import MixinAcoesGaveta
 from whatsapp_app.modules.leads.dados_gaveta import (
     LEAD_VAZIO,
     AgendamentoLinha,
@@ -138,8 +139,8 @@ def aplicar_sinais(
     return novas if mudou else None
 
 
-class EstadoLeads(EstadoSessao):
-    """The one State of the Leads page."""
+class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
+    """The one State of the Leads page (the drawer's operator actions: ``MixinAcoesGaveta``)."""
 
     carregando: bool = True
     colunas: list[Coluna] = []
@@ -482,6 +483,7 @@ class EstadoLeads(EstadoSessao):
         self.agendamentos = []
         self.mensagens = []
         self.confirmar_optin = False
+        self.acao_job = self.id_job_acao = ""
         self.carregando_lead = True
         self.gaveta_aberta = True
         yield
@@ -500,6 +502,7 @@ class EstadoLeads(EstadoSessao):
         self.gaveta_aberta = aberta
         if not aberta:
             self.confirmar_optin = False
+            self.acao_job = self.id_job_acao = ""
 
     @rx.event
     def atualizar_lead(self):

@@ -21,7 +21,7 @@ def _erro(chave: str, id_campo: str) -> rx.Component:
 
 def _hora(id_campo: str, rotulo: str, valor: Any, ao_mudar: Any, chave: str) -> rx.Component:
     return rx.el.div(
-        rx.el.label(rotulo, html_for=id_campo, class_name="wa-wpp-rotulo"),
+        rx.el.label(rotulo, html_for=id_campo, class_name="wa-rotulo"),
         rx.input(
             id=id_campo,
             type="time",
@@ -35,13 +35,13 @@ def _hora(id_campo: str, rotulo: str, valor: Any, ao_mudar: Any, chave: str) -> 
             aria_describedby=f"{id_campo}-erro",
         ),
         _erro(chave, id_campo),
-        class_name="wa-wpp-campo",
+        class_name="wa-campo",
     )
 
 
 def _dias() -> rx.Component:
     return rx.el.div(
-        rx.el.span("Dias da semana", class_name="wa-wpp-rotulo", id="janela-dias-rotulo"),
+        rx.el.span("Dias da semana", class_name="wa-rotulo", id="janela-dias-rotulo"),
         rx.el.div(
             *[
                 rx.el.button(
@@ -62,13 +62,13 @@ def _dias() -> rx.Component:
             class_name="wa-wpp-dias",
         ),
         _erro("dias_semana", "janela-dias"),
-        class_name="wa-wpp-campo",
+        class_name="wa-campo",
     )
 
 
 def _fuso() -> rx.Component:
     return rx.el.div(
-        rx.el.label("Fuso horário", html_for="janela-fuso", class_name="wa-wpp-rotulo"),
+        rx.el.label("Fuso horário", html_for="janela-fuso", class_name="wa-rotulo"),
         rx.select.root(
             rx.select.trigger(id="janela-fuso", width="100%"),
             rx.select.content(
@@ -85,7 +85,7 @@ def _fuso() -> rx.Component:
             class_name="wa-campo-ajuda",
         ),
         _erro("fuso_horario", "janela-fuso"),
-        class_name="wa-wpp-campo",
+        class_name="wa-campo",
     )
 
 
@@ -97,7 +97,7 @@ def _formulario() -> rx.Component:
                     rx.el.label(
                         "Sem restrição de horário",
                         html_for="janela-sem-restricao",
-                        class_name="wa-wpp-rotulo",
+                        class_name="wa-rotulo",
                     ),
                     rx.el.p(
                         "Os follow-ups saem a qualquer hora, todos os dias.",
@@ -151,7 +151,7 @@ def _formulario() -> rx.Component:
                         loading=E.salvando,
                         disabled=~E.alterado,
                     ),
-                    class_name="wa-wpp-dialogo-rodape",
+                    class_name="wa-dialogo-rodape",
                 ),
                 rx.el.p(
                     rx.icon("lock", size=12, aria_hidden="true"),

@@ -37,7 +37,7 @@ def _chip(palavra: rx.Var) -> rx.Component:
 
 def _adicionar() -> rx.Component:
     return rx.el.form(
-        rx.el.label("Nova palavra", html_for=ID_CAMPO, class_name="wa-wpp-rotulo"),
+        rx.el.label("Nova palavra", html_for=ID_CAMPO, class_name="wa-rotulo"),
         rx.el.div(
             rx.input(
                 id=ID_CAMPO,
@@ -68,7 +68,7 @@ def _adicionar() -> rx.Component:
         ),
         erro_campo(ID_CAMPO, E.erro_palavras),
         on_submit=E.adicionar_palavra,
-        class_name="wa-wpp-campo",
+        class_name="wa-campo",
     )
 
 
@@ -121,7 +121,7 @@ def _conteudo() -> rx.Component:
                         loading=E.salvando_palavras,
                         disabled=~E.palavras_alteradas,
                     ),
-                    class_name="wa-wpp-dialogo-rodape",
+                    class_name="wa-dialogo-rodape",
                 ),
             ),
             rx.el.p(

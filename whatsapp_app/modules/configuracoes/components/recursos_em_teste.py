@@ -18,7 +18,7 @@ def _linha(flag: ObjectVar) -> rx.Component:
     id_campo = f"flag-{flag['chave']}"
     return rx.el.li(
         rx.el.div(
-            rx.el.label(flag["descricao"], html_for=id_campo, class_name="wa-wpp-rotulo"),
+            rx.el.label(flag["descricao"], html_for=id_campo, class_name="wa-rotulo"),
             rx.el.p(
                 # People read the flag's name and where its value comes from, never its key.
                 flag["origem"],

@@ -198,7 +198,7 @@ def confirmar_optin() -> rx.Component:
                     loading=E.salvando_optin,
                     type="button",
                 ),
-                class_name="wa-wpp-dialogo-rodape",
+                class_name="wa-dialogo-rodape",
             ),
             max_width="420px",
         ),

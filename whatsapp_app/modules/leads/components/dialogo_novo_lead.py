@@ -8,20 +8,13 @@ from reflex.vars import Var
 from whatsapp_app.modules.leads.components.tema import ponto_estagio
 from whatsapp_app.modules.leads.state import EstadoLeads
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import erro_campo
+from whatsapp_app.ui.componentes import campo
 
 
 def _campo(
     rotulo: str, id_campo: str, controle: rx.Component, erro: Var | str, ajuda: str = ""
 ) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(rotulo, html_for=id_campo, style=t.ESTILO_ROTULO),
-        controle,
-        rx.el.p(ajuda, class_name="wa-campo-ajuda") if ajuda else rx.fragment(),
-        erro_campo(id_campo, erro),
-        spacing="2",
-        width="100%",
-    )
+    return campo(rotulo, id_campo, controle, erro, ajuda)
 
 
 def _entrada(id_campo: str, erro: Var | str, **props) -> rx.Component:

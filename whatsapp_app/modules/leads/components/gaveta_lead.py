@@ -1,8 +1,8 @@
 """The lead drawer: a right-side sheet (bottom sheet on phones) with the lead, its WhatsApp
 conversation and its follow-up timeline.
 
-Built on Radix Themes' Dialog (focus trap, Esc closes, labelled by its title); the sheet
-geometry and motion live in ``assets/leads.css`` (``.wa-gaveta``). The conversation and the
+The sheet is the app's one side sheet (``ui.componentes.folha_lateral``: Radix Themes'
+Dialog, focus trap, Esc closes, labelled by its title; geometry and motion in app.css). The conversation and the
 opt-out banner are in ``conversa_lead.py``.
 """
 
@@ -11,6 +11,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.leads.components.acoes_envio import (
+    acoes_do_job,
+    aviso_sem_permissao,
+    confirmar_acao_job,
+)
 from whatsapp_app.modules.leads.components.conversa_lead import (
     aviso_optout,
     confirmar_optin,
@@ -19,7 +24,7 @@ from whatsapp_app.modules.leads.components.conversa_lead import (
 from whatsapp_app.modules.leads.components.tema import STATUS_AGENDAMENTO, ponto_estagio
 from whatsapp_app.modules.leads.state import EstadoLeads
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import esqueleto
+from whatsapp_app.ui.componentes import esqueleto, folha_lateral
 
 AJUDA_TIMELINE = (
     "As etapas de follow-up contam a partir do momento em que o lead entra no estágio; "
@@ -49,6 +54,35 @@ def chip_status(status: Var) -> rx.Component:
     )
 
 
+def _momento(icone: str, rotulo: str, texto: Var, iso: Var) -> rx.Component:
+    return rx.el.div(
+        rx.icon(icone, size=14, aria_hidden="true"),
+        rx.el.span(rotulo),
+        rx.el.time(texto, date_time=iso, class_name="wa-num"),
+        class_name="wa-timeline-linha",
+    )
+
+
+def _entrega(job: ObjectVar) -> rx.Component:
+    """Delivery and read status of a sent job: a word, and the double tick when delivered."""
+    return rx.cond(
+        job["rotulo_entrega"] != "",
+        rx.el.div(
+            rx.match(
+                job["entrega"],
+                ("lido", rx.icon("check-check", size=14, aria_hidden="true")),
+                ("entregue", rx.icon("check-check", size=14, aria_hidden="true")),
+                ("falhou", rx.icon("circle-alert", size=14, aria_hidden="true")),
+                rx.icon("check", size=14, aria_hidden="true"),
+            ),
+            rx.el.span("Entrega: "),
+            rx.el.span(job["rotulo_entrega"], class_name="wa-timeline-entrega-rotulo"),
+            class_name="wa-timeline-linha wa-timeline-entrega",
+            data_entrega=job["entrega"],
+        ),
+    )
+
+
 def _item_timeline(job: ObjectVar) -> rx.Component:
     return rx.el.li(
         rx.el.div(
@@ -56,21 +90,29 @@ def _item_timeline(job: ObjectVar) -> rx.Component:
             chip_status(job["status"]),
             class_name="wa-timeline-topo",
         ),
-        rx.el.div(
-            rx.icon("calendar-clock", size=14, aria_hidden="true"),
-            rx.el.span("Previsto para "),
-            rx.el.time(job["agendado_para"], class_name="wa-num"),
-            rx.cond(
-                job["tentativas"].to(int) > 0,
-                rx.el.span(f" · {job['tentativas']} tentativa(s)", class_name="wa-num"),
-            ),
-            class_name="wa-timeline-linha",
-        ),
         rx.cond(
             job["automacao"] != "",
             rx.el.div(
                 rx.icon("workflow", size=14, aria_hidden="true"),
                 rx.el.span(job["automacao"], class_name="wa-truncar"),
+                class_name="wa-timeline-linha",
+            ),
+        ),
+        rx.cond(
+            job["mensagem"] != "",
+            rx.el.blockquote(job["mensagem"], class_name="wa-timeline-mensagem"),
+        ),
+        _momento("calendar-clock", "Previsto para ", job["agendado_para"], job["agendado_iso"]),
+        rx.cond(
+            job["enviado_em"] != "",
+            _momento("send", "Enviado em ", job["enviado_em"], job["enviado_iso"]),
+        ),
+        _entrega(job),
+        rx.cond(
+            job["tentativas"].to(int) > 0,
+            rx.el.div(
+                rx.icon("repeat", size=14, aria_hidden="true"),
+                rx.el.span(f"Tentativas: {job['tentativas']}", class_name="wa-num"),
                 class_name="wa-timeline-linha",
             ),
         ),
@@ -94,6 +136,7 @@ def _item_timeline(job: ObjectVar) -> rx.Component:
                 data_resposta=rx.cond(job["motivo_resposta"].to(bool), "1", "0"),
             ),
         ),
+        acoes_do_job(job),
         rx.el.div(
             rx.el.code(
                 job["chave_curta"],
@@ -136,6 +179,7 @@ def _timeline() -> rx.Component:
             class_name="wa-gaveta-secao-topo",
         ),
         rx.el.p(AJUDA_TIMELINE, class_name="wa-gaveta-ajuda"),
+        aviso_sem_permissao(),
         rx.cond(
             EstadoLeads.carregando_lead,
             rx.vstack(
@@ -203,42 +247,15 @@ def _detalhes() -> rx.Component:
 
 
 def gaveta_lead() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.el.div(
-                rx.vstack(
-                    rx.dialog.title(
-                        rx.cond(EstadoLeads.lead["nome"] != "", EstadoLeads.lead["nome"], "Lead"),
-                        class_name="wa-gaveta-titulo",
-                    ),
-                    rx.dialog.description(
-                        "Detalhes do lead, conversa e follow-ups por WhatsApp.",
-                        class_name="wa-gaveta-descricao",
-                    ),
-                    spacing="1",
-                    min_width="0",
-                ),
-                rx.dialog.close(
-                    rx.icon_button(
-                        rx.icon("x", size=18),
-                        variant="ghost",
-                        color_scheme="gray",
-                        aria_label="Fechar",
-                    )
-                ),
-                class_name="wa-gaveta-cabecalho",
-            ),
-            rx.el.div(
-                rx.el.div(_detalhes(), class_name="wa-gaveta-bloco"),
-                aviso_optout(),
-                conversa(),
-                _timeline(),
-                class_name="wa-gaveta-corpo",
-            ),
-            class_name="wa-gaveta",
-            aria_describedby=None,
-        ),
-        confirmar_optin(),
-        open=EstadoLeads.gaveta_aberta,
-        on_open_change=EstadoLeads.mudar_gaveta,
+    return folha_lateral(
+        rx.el.div(_detalhes(), class_name="wa-gaveta-bloco"),
+        aviso_optout(),
+        conversa(),
+        _timeline(),
+        titulo=rx.cond(EstadoLeads.lead["nome"] != "", EstadoLeads.lead["nome"], "Lead"),
+        descricao="Detalhes do lead, conversa e follow-ups por WhatsApp.",
+        aberta=EstadoLeads.gaveta_aberta,
+        ao_mudar=EstadoLeads.mudar_gaveta,
+        class_name="wa-gaveta",
+        extras=(confirmar_optin(), confirmar_acao_job()),
     )

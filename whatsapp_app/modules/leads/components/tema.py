@@ -12,6 +12,7 @@ LARGURA_GAVETA = "480px"
 # chip carries the label and the icon; CANCELADO is also struck through.
 STATUS_AGENDAMENTO: dict[str, tuple[str, str, str]] = {
     "PENDENTE": ("gray", "Pendente", "clock"),
+    "PAUSADO": ("gray", "Pausado", "pause"),
     "PROCESSANDO": ("blue", "Processando", "loader"),
     "ENVIADO": ("green", "Enviado", "check"),
     "ERRO": ("red", "Erro", "circle-x"),
