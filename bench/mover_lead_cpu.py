@@ -7,12 +7,12 @@ origin and on the destination stage), then moves distinct leads one at a time in
 ``db.sessao()`` exactly like the route does, and reports the calling thread's CPU time per move
 (``time.thread_time``: network waits excluded) for:
 
-* ``atual``: the code as it is;
-* ``INSERT em cache``: ``_inserir_ignorando_duplicatas`` replaced, in this process only, by the
-  executemany form ``sessao.execute(insert(t).on_conflict_do_nothing().returning(...), linhas)``,
-  which SQLAlchemy compiles once and caches (the multi-row ``.values([...])`` form has no cache
-  key, so it is compiled again on every move);
-* ``LOG_LEVEL=WARNING``: the 10 INFO records per move not emitted;
+* ``atual``: the code as it is (the 9 jobs in one ``INSERT ... SELECT FROM unnest(arrays)``);
+* ``INSERT executemany (antes)``: ``_inserir_ignorando_duplicatas`` replaced, in this process
+  only, by the form it had before issue 11: ``insert(t).on_conflict_do_nothing().returning(...,
+  sort_by_parameter_order=True)`` sent with the rows as executemany parameters, which psycopg
+  received as 9 single-row INSERTs (no sentinel column for the ordered RETURNING);
+* ``LOG_LEVEL=WARNING``: the INFO record per move ("lead movido") not emitted;
 * both.
 
 Prints the median of 3 rounds of ``N`` moves per variant; the 2-core machine is shared, so look
@@ -41,14 +41,16 @@ N = 300
 RODADAS = 3
 
 
-def _inserir_em_cache(sessao: Any, linhas: list[dict[str, Any]]) -> set[str]:
+def _inserir_executemany_antes(sessao: Any, linhas: list[dict[str, Any]]) -> set[str]:
     from whatsapp_app import whatsapp_automations as wa
 
     if not linhas:
         return set()
     tabela = wa._agendamento
     comando = (
-        postgresql.insert(tabela).on_conflict_do_nothing().returning(tabela.c.chave_idempotencia)
+        postgresql.insert(tabela)
+        .on_conflict_do_nothing()
+        .returning(tabela.c.chave_idempotencia, sort_by_parameter_order=True)
     )
     return set(sessao.execute(comando, linhas).scalars().all())
 
@@ -56,7 +58,12 @@ def _inserir_em_cache(sessao: Any, linhas: list[dict[str, Any]]) -> set[str]:
 def main() -> int:
     from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
 
-    variantes = ("atual", "INSERT em cache", "LOG_LEVEL=WARNING", "INSERT em cache + WARNING")
+    variantes = (
+        "atual",
+        "INSERT executemany (antes)",
+        "LOG_LEVEL=WARNING",
+        "INSERT executemany (antes) + WARNING",
+    )
     url = criar_banco_pg(PG_BASE, f"bench_mover_lead_{os.getpid()}")
     try:
         migrar(url)
@@ -88,7 +95,7 @@ def main() -> int:
         for _ in range(RODADAS):
             for variante in variantes:  # interleaved, so background noise hits all alike
                 wa._inserir_ignorando_duplicatas = (  # type: ignore[assignment]
-                    _inserir_em_cache if "INSERT" in variante else original
+                    _inserir_executemany_antes if "INSERT" in variante else original
                 )
                 raiz.setLevel(logging.WARNING if "WARNING" in variante else logging.INFO)
                 ids = cenario.tomar(N)

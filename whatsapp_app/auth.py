@@ -6,6 +6,12 @@ does not leak live sessions. Passwords are hashed with Argon2id (argon2-cffi).
 
 Login limiter: at most ``LOGIN_MAX_TENTATIVAS`` password checks per normalised e-mail per
 ``LOGIN_JANELA_MINUTOS``, reserved atomically before each check (``_reservar_tentativa``).
+
+Token lookups are cached per process for ``SESSAO_CACHE_S`` seconds (default 5; ``_CacheSessoes``):
+the lookup is a database round trip on every request otherwise. A logout (``encerrar_sessao``),
+a deactivation (``desativar_usuario``) or a theme change made in this process drops the entries
+at once; one made by another process (or straight in the database) is honoured there after at
+most ``SESSAO_CACHE_S`` seconds. An entry never outlives its session's ``expira_em``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -232,24 +239,94 @@ def autenticar(*, email: str, senha: str, ip: str) -> tuple[str, Contexto]:
         if _hasher.check_needs_rehash(usuario.senha_hash):
             usuario.senha_hash = _hasher.hash(senha)
             s.add(usuario)
-    contexto = contexto_por_token(token)
-    if contexto is None:
+    # Not cached here: the session's first request looks it up (a deactivation between the
+    # login and that request is then seen at once).
+    achado = _buscar_contexto(_hash_token(token))
+    if achado is None:
         raise NaoAutenticado(MENSAGEM_CREDENCIAIS, codigo="credenciais_invalidas")
+    contexto = achado[0]
     _log.info("login", extra={"id_usuario": contexto.id_usuario, "id_empresa": contexto.id_empresa})
     return token, contexto
 
 
-def contexto_por_token(token: str | None) -> Contexto | None:
-    """The caller behind a session token, or None when missing, expired, revoked or inactive."""
-    if not token:
+@dataclass(frozen=True)
+class _Entrada:
+    contexto: Contexto
+    guardado_em: datetime
+    expira_em: datetime  # the session's own expiry
+
+
+class _CacheSessoes:
+    """Token hash -> the caller, for a few seconds (thread-safe, bounded).
+
+    ``esquecer*`` bump a generation: a lookup that read the database before an eviction and
+    finishes after it does not store what it read (it may predate the logout/deactivation)."""
+
+    MAXIMO = 10_000
+
+    def __init__(self) -> None:
+        self._entradas: dict[str, _Entrada] = {}
+        self._trava = threading.Lock()
+        self._geracao = 0
+
+    def obter(self, token_hash: str) -> Contexto | None:
+        ttl = configuracoes().sessao_cache_s
+        entrada = self._entradas.get(token_hash)
+        if entrada is None:
+            return None
+        momento = agora()
+        if entrada.guardado_em <= momento < entrada.guardado_em + timedelta(seconds=ttl) and (
+            momento < entrada.expira_em
+        ):
+            return entrada.contexto
+        with self._trava:
+            if self._entradas.get(token_hash) is entrada:
+                del self._entradas[token_hash]
         return None
+
+    def geracao(self) -> int:
+        return self._geracao
+
+    def guardar(self, token_hash: str, entrada: _Entrada, geracao: int) -> None:
+        if configuracoes().sessao_cache_s <= 0:
+            return
+        with self._trava:
+            if geracao != self._geracao:
+                return
+            if len(self._entradas) >= self.MAXIMO:
+                self._entradas.clear()  # rare (10k live tokens in 5 s): start over
+            self._entradas[token_hash] = entrada
+
+    def esquecer(self, token_hash: str) -> None:
+        with self._trava:
+            self._geracao += 1
+            self._entradas.pop(token_hash, None)
+
+    def esquecer_usuario(self, id_usuario: str) -> None:
+        with self._trava:
+            self._geracao += 1
+            for chave in [
+                k for k, e in self._entradas.items() if e.contexto.id_usuario == id_usuario
+            ]:
+                del self._entradas[chave]
+
+    def limpar(self) -> None:
+        with self._trava:
+            self._geracao += 1
+            self._entradas.clear()
+
+
+_cache = _CacheSessoes()
+
+
+def _buscar_contexto(token_hash: str) -> tuple[Contexto, datetime] | None:
     with db.sessao() as s:
         linha = s.exec(
-            select(Usuario, Empresa)
+            select(Usuario, Empresa, SessaoUsuario.expira_em)
             .join(SessaoUsuario, col(SessaoUsuario.id_usuario) == Usuario.id)
             .join(Empresa, col(Empresa.id) == Usuario.id_empresa)
             .where(
-                SessaoUsuario.token_hash == _hash_token(token),
+                SessaoUsuario.token_hash == token_hash,
                 col(SessaoUsuario.revogada_em).is_(None),
                 col(SessaoUsuario.expira_em) > agora(),
                 col(Usuario.ativo).is_(True),
@@ -257,8 +334,8 @@ def contexto_por_token(token: str | None) -> Contexto | None:
         ).first()
     if linha is None:
         return None
-    usuario, empresa = linha
-    return Contexto(
+    usuario, empresa, expira_em = linha
+    contexto = Contexto(
         id_usuario=usuario.id,
         id_empresa=usuario.id_empresa,
         perfil=usuario.perfil,
@@ -267,6 +344,30 @@ def contexto_por_token(token: str | None) -> Contexto | None:
         tema=usuario.tema,
         nome_empresa=empresa.nome,
     )
+    return contexto, expira_em
+
+
+def contexto_em_cache(token: str | None) -> Contexto | None:
+    """The caller behind ``token`` if this process looked it up less than ``SESSAO_CACHE_S``
+    ago; never touches the database (None: ask ``contexto_por_token``)."""
+    return _cache.obter(_hash_token(token)) if token else None
+
+
+def contexto_por_token(token: str | None) -> Contexto | None:
+    """The caller behind a session token, or None when missing, expired, revoked or inactive."""
+    if not token:
+        return None
+    token_hash = _hash_token(token)
+    contexto = _cache.obter(token_hash)
+    if contexto is not None:
+        return contexto
+    geracao = _cache.geracao()
+    achado = _buscar_contexto(token_hash)
+    if achado is None:
+        return None
+    contexto, expira_em = achado
+    _cache.guardar(token_hash, _Entrada(contexto, agora(), expira_em), geracao)
+    return contexto
 
 
 def exigir_contexto(token: str | None, *perfis: Perfil) -> Contexto:
@@ -278,6 +379,8 @@ def exigir_contexto(token: str | None, *perfis: Perfil) -> Contexto:
 
 
 def encerrar_sessao(token: str | None) -> None:
+    """Logout: the session is revoked in the database and forgotten by this process's cache
+    (after the commit, so no lookup in between can store it again)."""
     if not token:
         return
     with db.sessao() as s:
@@ -286,6 +389,26 @@ def encerrar_sessao(token: str | None) -> None:
             .where(col(SessaoUsuario.token_hash) == _hash_token(token))
             .values(revogada_em=agora())
         )
+    _cache.esquecer(_hash_token(token))
+
+
+def desativar_usuario(*, id_empresa: str, id_usuario: str) -> bool:
+    """The user can no longer sign in nor use any open session (at once in this process,
+    within ``SESSAO_CACHE_S`` in the others). False when no such user in the company."""
+    with db.sessao() as s:
+        alterados = s.exec(
+            sa.update(Usuario)  # type: ignore[call-overload]
+            .where(col(Usuario.id) == id_usuario, col(Usuario.id_empresa) == id_empresa)
+            .values(ativo=False)
+        ).rowcount
+    _cache.esquecer_usuario(id_usuario)
+    return bool(alterados)
+
+
+def esquecer_usuario(id_usuario: str) -> None:
+    """Drop this process's cached lookups of the user: call it after committing any change
+    to the user that a ``Contexto`` carries (profile, name, e-mail, active)."""
+    _cache.esquecer_usuario(id_usuario)
 
 
 def salvar_tema(contexto: Contexto, tema: str) -> None:
@@ -300,3 +423,4 @@ def salvar_tema(contexto: Contexto, tema: str) -> None:
             )
             .values(tema=tema)
         )
+    _cache.esquecer_usuario(contexto.id_usuario)

@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
-from whatsapp_app import paginacao
+from whatsapp_app import db, paginacao
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.esquemas import ComDerivados, LeadPublico
 from whatsapp_app.logs import logger
-from whatsapp_app.models import Estagio, Lead, LeadEstagioHistorico, Usuario
-from whatsapp_app.tempo import agora
+from whatsapp_app.models import Estagio, Lead, LeadEstagioHistorico, Usuario, novo_id
+from whatsapp_app.tempo import DataHoraUtc, agora
 from whatsapp_app.validacoes import ErroValidacao, LeadEntrada, NaoEncontrado
 
 _log = logger("leads")
@@ -150,6 +150,107 @@ class ResultadoMovimento:
         return asdict(self)
 
 
+# PostgreSQL: lock + checks + update + history in one round trip. The FOR UPDATE in ``alvo``
+# returns the lead's latest version, while the other scans of the statement see its snapshot,
+# taken before any wait for the lock: when the two versions differ (a concurrent move committed
+# meanwhile) nothing is written (``versao_atual`` false) and the statement runs again, now with
+# the lock held and a fresh snapshot, so the ordinal is never computed from a stale history.
+_MOVER_PG = sa.text(
+    """
+WITH alvo AS (
+    SELECT id, id_estagio, optout_em, xmin AS versao FROM lead
+    WHERE id = :id_lead AND id_empresa = :id_empresa
+    FOR UPDATE
+), lido AS (
+    SELECT xmin AS versao FROM lead WHERE id = :id_lead
+), destino AS (
+    SELECT id FROM estagio WHERE id = :destino AND id_empresa = :id_empresa
+), movido AS (
+    UPDATE lead SET id_estagio = :destino, atualizado_em = :momento
+    FROM alvo, lido, destino
+    WHERE lead.id = alvo.id AND alvo.id_estagio <> :destino AND alvo.versao = lido.versao
+    RETURNING lead.id, alvo.id_estagio AS origem
+), historico AS (
+    INSERT INTO lead_estagio_historico
+        (id, id_empresa, id_lead, id_estagio, id_estagio_anterior, ordinal, id_usuario, criado_em)
+    SELECT :id_historico, :id_empresa, movido.id, :destino, movido.origem,
+        1 + (SELECT coalesce(max(h.ordinal), 0) FROM lead_estagio_historico h
+             WHERE h.id_lead = :id_lead AND h.id_estagio = :destino),
+        :id_usuario, :momento
+    FROM movido
+    RETURNING ordinal
+)
+SELECT alvo.id_estagio AS origem,
+    alvo.optout_em IS NOT NULL AS optout,
+    EXISTS (SELECT 1 FROM destino) AS destino_existe,
+    alvo.versao = (SELECT versao FROM lido) AS versao_atual,
+    (SELECT ordinal FROM historico) AS ordinal
+FROM alvo
+"""
+).bindparams(sa.bindparam("momento", type_=DataHoraUtc()))
+
+# SQLite (the transaction holds the database's write lock since BEGIN IMMEDIATE, db.py): the
+# history row is written from the lead's current row, then the lead is updated.
+_HISTORICO_SQLITE = sa.text(
+    """
+INSERT INTO lead_estagio_historico
+    (id, id_empresa, id_lead, id_estagio, id_estagio_anterior, ordinal, id_usuario, criado_em)
+SELECT :id_historico, lead.id_empresa, lead.id, :destino, lead.id_estagio,
+    1 + (SELECT coalesce(max(h.ordinal), 0) FROM lead_estagio_historico h
+         WHERE h.id_lead = lead.id AND h.id_estagio = :destino),
+    :id_usuario, :momento
+FROM lead
+WHERE lead.id = :id_lead AND lead.id_empresa = :id_empresa AND lead.id_estagio <> :destino
+    AND EXISTS (SELECT 1 FROM estagio WHERE id = :destino AND id_empresa = :id_empresa)
+RETURNING ordinal, id_estagio_anterior
+"""
+).bindparams(sa.bindparam("momento", type_=DataHoraUtc()))
+# (RETURNING the value, not "optout_em IS NOT NULL": SQLite 3.40 answers 1 for a NULL there)
+_ATUALIZAR_SQLITE = sa.text(
+    "UPDATE lead SET id_estagio = :destino, atualizado_em = :momento"
+    " WHERE id = :id_lead AND id_empresa = :id_empresa RETURNING optout_em"
+).bindparams(sa.bindparam("momento", type_=DataHoraUtc()))
+
+
+@dataclass(frozen=True)
+class _Movido:
+    origem: str
+    ordinal: int
+    optout: bool
+
+
+def _erro_ou_noop(sessao: Session, id_empresa: str, id_lead: str, destino: str) -> str:
+    """Why nothing moved: 404, 422, or the lead is already there (its stage is returned)."""
+    lead = obter_lead(sessao=sessao, id_empresa=id_empresa, id_lead=id_lead)
+    if _estagio_da_empresa(sessao, id_empresa, destino) is None:
+        raise ErroValidacao({"id_estagio_destino": "Estágio não encontrado nesta empresa."})
+    return lead.id_estagio
+
+
+def _mover_pg(sessao: Session, parametros: dict[str, Any]) -> _Movido | str:
+    for _ in range(3):  # a retry only follows a concurrent move of the same lead
+        linha = sessao.execute(_MOVER_PG, parametros).one_or_none()
+        if linha is None:
+            raise NaoEncontrado("Lead não encontrado.")
+        if not linha.destino_existe:
+            raise ErroValidacao({"id_estagio_destino": "Estágio não encontrado nesta empresa."})
+        if linha.origem == parametros["destino"]:
+            return str(linha.origem)
+        if linha.versao_atual:
+            return _Movido(linha.origem, int(linha.ordinal), bool(linha.optout))
+    raise RuntimeError("lead alterado durante o movimento")  # the lock is held: unreachable
+
+
+def _mover_sqlite(sessao: Session, parametros: dict[str, Any]) -> _Movido | str:
+    historico = sessao.execute(_HISTORICO_SQLITE, parametros).one_or_none()
+    if historico is None:
+        return _erro_ou_noop(
+            sessao, parametros["id_empresa"], parametros["id_lead"], parametros["destino"]
+        )
+    optout_em = sessao.execute(_ATUALIZAR_SQLITE, parametros).scalar_one()
+    return _Movido(historico.id_estagio_anterior, int(historico.ordinal), optout_em is not None)
+
+
 def mover_lead(
     *,
     sessao: Session,
@@ -158,59 +259,46 @@ def mover_lead(
     id_estagio_destino: str,
     id_usuario: str | None = None,
 ) -> ResultadoMovimento:
-    """Move a lead to another stage; all-or-nothing within the caller's transaction."""
-    lead = obter_lead(sessao=sessao, id_empresa=id_empresa, id_lead=id_lead, travar=True)
-    if _estagio_da_empresa(sessao, id_empresa, id_estagio_destino) is None:
-        raise ErroValidacao({"id_estagio_destino": "Estágio não encontrado nesta empresa."})
-    if lead.id_estagio == id_estagio_destino:
-        return ResultadoMovimento(True, True, lead.id_estagio, 0, 0)
+    """Move a lead to another stage; all-or-nothing within the caller's transaction.
 
-    origem = lead.id_estagio
+    Round trips on PostgreSQL: one for lock + checks + update + history, one for the
+    cancellations, one for the automations' configuration, one for the job inserts (plus the
+    wake-up notice when a job is due now). Written in Core: the ORM's identity map is not
+    updated, so a ``Lead`` the caller already loaded in ``sessao`` is stale afterwards.
+    """
     momento = agora()
-    lead.id_estagio = id_estagio_destino
-    lead.atualizado_em = momento
-    sessao.add(lead)
-    ordinal = 1 + (
-        sessao.exec(
-            select(sa.func.coalesce(sa.func.max(LeadEstagioHistorico.ordinal), 0)).where(
-                LeadEstagioHistorico.id_lead == lead.id,
-                LeadEstagioHistorico.id_estagio == id_estagio_destino,
-            )
-        ).one()
-    )
-    sessao.add(
-        LeadEstagioHistorico(
-            id_empresa=id_empresa,
-            id_lead=lead.id,
-            id_estagio=id_estagio_destino,
-            id_estagio_anterior=origem,
-            ordinal=ordinal,
-            id_usuario=id_usuario,
-            criado_em=momento,
-        )
-    )
-    sessao.flush()
+    parametros = {
+        "id_lead": id_lead,
+        "id_empresa": id_empresa,
+        "destino": id_estagio_destino,
+        "momento": momento,
+        "id_historico": novo_id(),
+        "id_usuario": id_usuario,
+    }
+    movimento = (_mover_pg if db.eh_postgres(sessao) else _mover_sqlite)(sessao, parametros)
+    if isinstance(movimento, str):
+        return ResultadoMovimento(True, True, movimento, 0, 0)
     cancelados = automacoes.cancelar_ao_sair_do_estagio(
-        sessao=sessao, id_empresa=id_empresa, id_lead=lead.id, id_estagio_origem=origem
+        sessao=sessao, id_empresa=id_empresa, id_lead=id_lead, id_estagio_origem=movimento.origem
     )
     criados = automacoes.executar_automacoes_lead_stage_changed(
         sessao=sessao,
         entrada=automacoes.EntradaNoEstagio(
             id_empresa=id_empresa,
-            id_lead=lead.id,
+            id_lead=id_lead,
             id_estagio=id_estagio_destino,
-            ordinal=ordinal,
+            ordinal=movimento.ordinal,
             momento=momento,
-            optout=lead.optout_em is not None,
+            optout=movimento.optout,
         ),
     )
     _log.info(
         "lead movido",
         extra={
-            "id_lead": lead.id,
-            "de": origem,
+            "id_lead": id_lead,
+            "de": movimento.origem,
             "para": id_estagio_destino,
-            "ordinal": ordinal,
+            "ordinal": movimento.ordinal,
             "agendamentos_criados": criados,
             "agendamentos_cancelados": cancelados,
         },

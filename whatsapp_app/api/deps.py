@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from whatsapp_app import db, paginacao
-from whatsapp_app.auth import NOME_COOKIE, Contexto, exigir_contexto
+from whatsapp_app.auth import NOME_COOKIE, Contexto, contexto_em_cache, exigir_contexto
 from whatsapp_app.models import Perfil
 from whatsapp_app.validacoes import NaoAutenticado
 
@@ -44,13 +45,23 @@ def ip_da_requisicao(request: Request) -> str:
     return request.client.host if request.client else "desconhecido"
 
 
-def _usuario(request: Request) -> Contexto:
-    return exigir_contexto(token_da_requisicao(request))
+async def _contexto(request: Request, *perfis: Perfil) -> Contexto:
+    """The caller: from this process's token cache on the event loop (no thread hop, no
+    database), else looked up in a worker thread (auth.py, ``SESSAO_CACHE_S``)."""
+    token = token_da_requisicao(request)
+    contexto = contexto_em_cache(token)
+    if contexto is not None:
+        return contexto.exigir(*perfis)
+    return await run_in_threadpool(exigir_contexto, token, *perfis)
 
 
-def exigir_perfil(*perfis: Perfil) -> Callable[[Request], Contexto]:
-    def _dependencia(request: Request) -> Contexto:
-        return exigir_contexto(token_da_requisicao(request), *perfis)
+async def _usuario(request: Request) -> Contexto:
+    return await _contexto(request)
+
+
+def exigir_perfil(*perfis: Perfil) -> Callable[[Request], Awaitable[Contexto]]:
+    async def _dependencia(request: Request) -> Contexto:
+        return await _contexto(request, *perfis)
 
     return _dependencia
 
