@@ -44,7 +44,7 @@ NPM_CONFIG_REGISTRY := $(shell npm config get registry 2>/dev/null)
 endif
 export NPM_CONFIG_REGISTRY
 
-.PHONY: run test e2e lint typecheck worker venv bun lock clean
+.PHONY: test-fast run test e2e lint typecheck worker venv bun lock clean
 
 venv: $(INSTALADO)
 bun: $(BUN)
@@ -78,6 +78,13 @@ $(AXE): $(BUN)
 
 test: $(INSTALADO) $(BUN) $(AXE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The unit tier on SQLite, in parallel (pytest-xdist: each worker its own database): no
+# browser, no multi-process chaos, no fuzzing. About 1.5 min on 2 cores; `make test` runs all.
+test-fast: $(INSTALADO)
+	$(VENV)/bin/pytest -n auto -m "not e2e" -k "not postgres" \
+		--ignore=tests/test_caos.py --ignore=tests/test_recuperacao.py \
+		--ignore=tests/test_worker.py --ignore=tests/test_fuzz_openapi.py $(PYTEST_ARGS)
 
 e2e: $(INSTALADO) $(BUN) $(AXE)
 	$(VENV)/bin/pytest tests/e2e $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ and empties the tables between tests. With ``CI=true`` a missing PostgreSQL is a
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,10 +40,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("DB_POOL_EXTRA", "20")
 
 
+_PARAMETRO_BANCO = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgres)(?:-[^\]]*)?\]")
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    if _usados:
-        terminalreporter.write_line(f"Bancos testados: {', '.join(sorted(_usados))}")
-    elif not _usados and terminalreporter.stats.get("passed"):
+    # With pytest-xdist the fixtures run in the workers: the passed tests' ids say it too.
+    usados = set(_usados) | {
+        m.group(1)
+        for relatorio in terminalreporter.stats.get("passed", [])
+        if (m := _PARAMETRO_BANCO.search(getattr(relatorio, "nodeid", "")))
+    }
+    if usados:
+        terminalreporter.write_line(f"Bancos testados: {', '.join(sorted(usados))}")
+    elif terminalreporter.stats.get("passed"):
         terminalreporter.write_line("Bancos testados: nenhum teste de banco rodou")
 
 
@@ -81,6 +91,18 @@ def _banco_postgres() -> Iterator[Banco]:
 def banco(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Banco]:
     """A migrated, empty database on one engine; the app's settings point at it."""
     atual: Banco = request.getfixturevalue(f"_banco_{request.param}")
+    _usados.add(atual.nome)
+    with usar_banco(atual, monkeypatch):
+        yield atual
+
+
+@pytest.fixture
+def banco_postgres(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Banco]:
+    """``banco`` on PostgreSQL only, for behaviour SQLite cannot have (e.g. a statement whose
+    snapshot predates the row lock it waited for: SQLite serialises writers at BEGIN)."""
+    atual: Banco = request.getfixturevalue("_banco_postgres")
     _usados.add(atual.nome)
     with usar_banco(atual, monkeypatch):
         yield atual

@@ -170,12 +170,11 @@ def _esperar_bloqueio(url_ok: str) -> None:
     motor.dispose()
 
 
-def test_movimento_concorrente_recalcula_o_ordinal_com_a_trava(banco):
+def test_movimento_concorrente_recalcula_o_ordinal_com_a_trava(banco_postgres):
     """B's statement starts while A, which has not committed, moved the lead 0 -> 2 -> 1; B
     waits for the lock and must then see A's history (ordinal 2 for stage 2), not its own
     older snapshot (which would repeat ordinal 1 and break the unique index)."""
-    if banco.nome != "postgres":
-        pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE: no stale snapshot")
+    banco = banco_postgres
     empresa = criar_empresa(estagios=("Novo", "Um", "Dois"))
     lead = criar_lead(empresa, estagio=0)
     resultado: dict[str, Any] = {}
