@@ -31,7 +31,7 @@ def _entrar(pagina: Page, app: AppEmExecucao, destino: str) -> None:
     pagina.get_by_label("E-mail").fill(app.email)
     pagina.get_by_label("Senha").fill(app.senha)
     pagina.get_by_role("button", name="Entrar").click()
-    expect(pagina).to_have_url(re.compile(re.escape(destino) + "$"))
+    expect(pagina).to_have_url(re.compile(re.escape(destino) + "/?$"))  # a full load adds "/"
 
 
 def _sem_restricao_de_horario(pagina: Page, app: AppEmExecucao) -> None:
