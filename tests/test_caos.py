@@ -84,6 +84,11 @@ class Cenario:
                 prometheus_multiproc_dir=prometheus,
                 agendador_intervalo_s=0.2,
                 despacho_msgs_por_segundo=80,
+                # 8 workers + the API on one PostgreSQL (max_connections=100): the wake-up's
+                # LISTEN connection per worker pushed CI over it ("too many clients"). The tick
+                # here is 0.2 s, so the wake-up adds nothing this suite proves; its own tests
+                # are tests/test_despertador.py.
+                despertador_ativo="false",
                 **config,
             )
             self.api = ServidorApi(pasta, self.env)
