@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -28,16 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.comum import PG_BASE, mediana, percentil
 from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
 from tests.caos_apoio import Frota, Simulador, ambiente, esperar
 
-PG_BASE = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TICK_S = 5.0
-
-
-def _percentil(valores: list[float], p: float) -> float:
-    ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, round(p / 100 * (len(ordenados) - 1)))]
 
 
 def rodar(url: str, sim: Simulador, pasta: Path, n: int, *, despertador: bool) -> list[float]:
@@ -118,10 +112,10 @@ def main() -> int:
         for com, rotulo in ((True, "com despertador (LISTEN/NOTIFY)"), (False, "só o tick")):
             v = resultados[com]
             print(
-                f"| {rotulo} | {statistics.median(v):.3f} | {_percentil(v, 90):.3f} | "
-                f"{_percentil(v, 99):.3f} | {max(v):.3f} |"
+                f"| {rotulo} | {mediana(v):.3f} | {percentil(v, 90):.3f} | "
+                f"{percentil(v, 99):.3f} | {max(v):.3f} |"
             )
-        razao = statistics.median(resultados[False]) / statistics.median(resultados[True])
+        razao = mediana(resultados[False]) / mediana(resultados[True])
         print(f"\np50 sem / com: {razao:.1f}x")
     finally:
         if sim is not None:

@@ -46,15 +46,11 @@ What it does (everything on loopback, every loop bounded):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing
 import os
-import platform
-import re
 import shutil
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -63,58 +59,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-RAIZ = Path(__file__).resolve().parent.parent
-if str(RAIZ) not in sys.path:
-    sys.path.insert(0, str(RAIZ))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar  # noqa: E402
-from tests.caos_apoio import Frota, Simulador, ambiente, esperar, semear  # noqa: E402
+from bench.comum import (
+    PG_BASE,
+    cpu_maquina,
+    cpu_processo_s,
+    fundo_pct,
+    maquina,
+    mediana,
+    ocupada_pct,
+    sql,
+)
+from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
+from tests.caos_apoio import Frota, Simulador, ambiente, esperar, semear
 
-PG_BASE = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TABELA = "whatsapp_automacao_agendamento"
 FUTURO = "now() + interval '30 days'"
-
-
-# --------------------------------------------------------------------------- machine
-
-
-def _cpu_maquina() -> tuple[float, float]:
-    """(busy, total) jiffies from /proc/stat."""
-    campos = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    ocioso = campos[3] + campos[4]
-    return sum(campos) - ocioso, sum(campos)
-
-
-def cpu_processo_s(pid: int) -> float:
-    """utime + stime of one live process, in seconds."""
-    campos = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(campos[11]) + int(campos[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def ocupacao_pct(segundos: float = 0.5) -> float:
-    o0, t0 = _cpu_maquina()
-    time.sleep(segundos)
-    o1, t1 = _cpu_maquina()
-    return 100 * (o1 - o0) / max(1.0, t1 - t0)
-
-
-def maquina() -> dict[str, str]:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    modelo = re.search(r"model name\s*:\s*(.*)", cpuinfo)
-    memoria = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
-    versao_pg = "?"
-    with contextlib.suppress(Exception), sa.create_engine(PG_BASE).connect() as c:
-        versao_pg = str(c.execute(sa.text("SHOW server_version")).scalar())
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": modelo.group(1).strip() if modelo else "?",
-        "memoria_gib": f"{int(memoria.group(1)) / 2**20:.0f}" if memoria else "?",
-        "python": platform.python_version(),
-        "postgresql": versao_pg,
-        "kernel": platform.release(),
-    }
 
 
 # --------------------------------------------------------------------------- the job sets
@@ -130,16 +93,9 @@ class Conjunto:
     concorrencia: int  # DESPACHO_CONCORRENCIA
 
 
-def _sql(url: str, comando: str, **parametros: Any) -> Any:
-    from whatsapp_app import db
-
-    with db.engine_para(url).begin() as c:
-        return c.execute(sa.text(comando), parametros)
-
-
 def rearmar(url: str, conjunto: Conjunto) -> None:
     """Every job of the set back to a fresh, not-yet-due PENDENTE; instances' slots cleared."""
-    _sql(
+    sql(
         url,
         f"UPDATE {TABELA} SET status = 'PENDENTE', tentativas = 0, claimed_by = NULL,"
         " claimed_at = NULL, envio_iniciado_em = NULL, enviado_em = NULL,"
@@ -147,7 +103,7 @@ def rearmar(url: str, conjunto: Conjunto) -> None:
         " WHERE id_empresa = :e",
         e=conjunto.id_empresa,
     )
-    _sql(url, "UPDATE whatsapp_instancia SET proximo_envio_em = NULL")
+    sql(url, "UPDATE whatsapp_instancia SET proximo_envio_em = NULL")
     from whatsapp_app import db
 
     with db.engine_para(url).connect().execution_options(isolation_level="AUTOCOMMIT") as c:
@@ -159,13 +115,13 @@ def tornar_devidos(url: str, conjunto: Conjunto) -> Any:
     from whatsapp_app.tempo import agora
 
     t0 = agora()
-    _sql(url, f"UPDATE {TABELA} SET agendado_para = :t WHERE id_empresa = :e", t=t0,
-         e=conjunto.id_empresa)  # fmt: skip
+    sql(url, f"UPDATE {TABELA} SET agendado_para = :t WHERE id_empresa = :e", t=t0,
+        e=conjunto.id_empresa)  # fmt: skip
     return t0
 
 
 def status(url: str, conjunto: Conjunto) -> dict[str, int]:
-    linhas = _sql(
+    linhas = sql(
         url,
         f"SELECT status, count(*) FROM {TABELA} WHERE id_empresa = :e GROUP BY status",
         e=conjunto.id_empresa,
@@ -213,7 +169,7 @@ def rodar_despacho(
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     subpasta = Path(tempfile.mkdtemp(prefix=f"w{workers}-", dir=pasta))
     frota = Frota(subpasta, env, workers)
-    ocupado = ocupacao_pct()
+    ocupado = fundo_pct()
     try:
         frota.iniciar()
         esperar(
@@ -224,7 +180,7 @@ def rodar_despacho(
         pids = [e.processo.pid for e in frota.slots]
         cpu0 = sum(cpu_processo_s(p) for p in pids)
         sim0 = cpu_processo_s(sim.processo.pid)
-        maq0 = _cpu_maquina()
+        maq0 = cpu_maquina()
         t0 = tornar_devidos(url, conjunto)
         limite = 60 + conjunto.n / 50  # generous and bounded
         esperar(
@@ -236,13 +192,13 @@ def rodar_despacho(
         )
         cpu_workers = sum(cpu_processo_s(p) for p in pids) - cpu0
         cpu_sim = cpu_processo_s(sim.processo.pid) - sim0
-        maq1 = _cpu_maquina()
+        maq1 = cpu_maquina()
         codigos = frota.parar()
         if codigos != [0] * workers:
             raise RuntimeError(f"workers terminaram com {codigos}")
     finally:
         frota.fechar()
-    fim, p50, p99 = _sql(
+    fim, p50, p99 = sql(
         url,
         "SELECT max(enviado_em),"
         " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM enviado_em - agendado_para)),"
@@ -269,7 +225,7 @@ def rodar_despacho(
         status=finais,
         cpu_ms_por_job=round(1000 * cpu_workers / conjunto.n, 2),
         cpu_sim_ms_por_job=round(1000 * cpu_sim / conjunto.n, 2),
-        ocupacao_durante_pct=round(100 * (maq1[0] - maq0[0]) / max(1.0, maq1[1] - maq0[1]), 0),
+        ocupacao_durante_pct=round(ocupada_pct(maq0, maq1), 0),
         ocupacao_antes_pct=round(ocupado, 0),
         limite_agregado=len(conjunto.instancias) * conjunto.msgs_por_segundo,
     )
@@ -326,7 +282,7 @@ def rodar_teto(url: str, conjunto: Conjunto, processos: int, modo: str) -> dict[
     contexto = multiprocessing.get_context("spawn")
     barreira = contexto.Barrier(processos + 1)
     saida = contexto.Queue()
-    ocupado = ocupacao_pct()
+    ocupado = fundo_pct()
     filhos = [
         contexto.Process(target=_laco_sql, args=(dsn, conjunto.id_empresa, modo, barreira, saida))
         for _ in range(processos)
@@ -354,10 +310,6 @@ def rodar_teto(url: str, conjunto: Conjunto, processos: int, modo: str) -> dict[
 
 
 # --------------------------------------------------------------------------- main
-
-
-def _mediana(valores: list[float]) -> float:
-    return round(statistics.median(valores), 2) if valores else float("nan")
 
 
 def main() -> int:
@@ -402,10 +354,10 @@ def main() -> int:
         for modo in ("por_job", "lote"):
             for processos in contagens:
                 for _ in range(args.reps):
-                    r = rodar_teto(url, conj_a, processos, modo)
-                    tetos.append(r)
-                    print(f"teto SQL {modo:7s} {processos} proc: {r['jobs_s']:8.0f} jobs/s "
-                          f"(máquina {r['ocupacao_antes_pct']:.0f}% ocupada antes)", flush=True)  # fmt: skip
+                    teto = rodar_teto(url, conj_a, processos, modo)
+                    tetos.append(teto)
+                    print(f"teto SQL {modo:7s} {processos} proc: {teto['jobs_s']:8.0f} jobs/s "
+                          f"(máquina {teto['ocupacao_antes_pct']:.0f}% ocupada antes)", flush=True)  # fmt: skip
 
         rodadas: list[Rodada] = []
         for conjunto, latencia, reps in (
@@ -437,16 +389,16 @@ def main() -> int:
                 rs = [r for r in rodadas if r.latencia_ms == latencia and r.workers == workers]
                 if not rs:
                     continue
-                js = _mediana([r.jobs_s for r in rs])
-                teto_um = _mediana([t["jobs_s"] for t in tetos if t["modo"] == "por_job" and t["processos"] == workers])  # fmt: skip
-                teto_lote = _mediana([t["jobs_s"] for t in tetos if t["modo"] == "lote" and t["processos"] == workers])  # fmt: skip
+                js = mediana([r.jobs_s for r in rs])
+                teto_um = mediana([t["jobs_s"] for t in tetos if t["modo"] == "por_job" and t["processos"] == workers])  # fmt: skip
+                teto_lote = mediana([t["jobs_s"] for t in tetos if t["modo"] == "lote" and t["processos"] == workers])  # fmt: skip
                 linhas.append(
                     f"| {latencia} ms | {workers} | {rs[0].jobs} | {js:.0f} "
-                    f"| {_mediana([r.p50_s for r in rs]):.1f} s | {_mediana([r.p99_s for r in rs]):.1f} s "
+                    f"| {mediana([r.p50_s for r in rs]):.1f} s | {mediana([r.p99_s for r in rs]):.1f} s "
                     f"| {sum(r.duplicados + r.faltando for r in rs)} "
-                    f"| {_mediana([r.cpu_ms_por_job for r in rs]):.1f} + "
-                    f"{_mediana([r.cpu_sim_ms_por_job for r in rs]):.1f} "
-                    f"| {_mediana([r.ocupacao_durante_pct for r in rs]):.0f}% "
+                    f"| {mediana([r.cpu_ms_por_job for r in rs]):.1f} + "
+                    f"{mediana([r.cpu_sim_ms_por_job for r in rs]):.1f} "
+                    f"| {mediana([r.ocupacao_durante_pct for r in rs]):.0f}% "
                     + (
                         f"| {100 * js / teto_um:.0f}% | {100 * js / teto_lote:.0f}% "
                         if latencia == 0
@@ -459,7 +411,7 @@ def main() -> int:
         linhas.append("|---|" + "---|" * len(contagens))
         for modo in ("por_job", "lote"):
             valores = [
-                _mediana([t["jobs_s"] for t in tetos if t["modo"] == modo and t["processos"] == p])
+                mediana([t["jobs_s"] for t in tetos if t["modo"] == modo and t["processos"] == p])
                 for p in contagens
             ]
             linhas.append(f"| {modo} | " + " | ".join(f"{v:.0f} jobs/s" for v in valores) + " |")

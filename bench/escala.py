@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -40,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
+from bench.comum import PG_BASE, mediana, sql
 from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
 from tests.caos_apoio import semear
 
-PG_BASE = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REPETICOES = 5
 
 CRESCER = """
@@ -66,11 +65,6 @@ SELECT md5('bench' || g), m.id_empresa, m.id_lead, m.id_whatsapp_automacao, m.id
 FROM generate_series(CAST(:de AS bigint), CAST(:ate AS bigint)) g
 JOIN modelo m ON m.k = g % CAST(:n_modelos AS bigint)
 """
-
-
-def _sql(url: str, comando: str, **parametros: Any) -> Any:
-    with sa.create_engine(url).begin() as c:
-        return c.execute(sa.text(comando), parametros)
 
 
 @contextmanager
@@ -108,7 +102,7 @@ def explicar(url: str, sql: str, parametros: Any) -> tuple[float, str]:
     tempos: list[float] = []
     plano = ""
     with engine.connect() as c:
-        bruto = c.connection.dbapi_connection
+        bruto = c.connection.driver_connection  # psycopg.Connection
         assert bruto is not None
         for _ in range(REPETICOES):
             with bruto.cursor() as cur:
@@ -118,14 +112,15 @@ def explicar(url: str, sql: str, parametros: Any) -> tuple[float, str]:
             tempos.append(float(linhas[-1].split(":")[1].split()[0]))
             plano = "\n".join(linhas)
     engine.dispose()
-    return statistics.median(tempos), plano
+    return mediana(tempos), plano
 
 
 def consultas(id_empresa: str, nome_lead: str) -> list[tuple[str, str, Any]]:
     from whatsapp_app import cadastro_automacoes as cadastro
     from whatsapp_app import fila
+    from whatsapp_app.reivindicacao import ResumoDespacho
+    from whatsapp_app.reivindicacao import reivindicar as _reivindicar
     from whatsapp_app.tempo import agora
-    from whatsapp_app.whatsapp_automations import ResumoDespacho, _reivindicar
 
     def reivindicar(sessao: Any) -> None:
         _reivindicar(
@@ -166,27 +161,27 @@ def main() -> int:
 
         configuracoes.cache_clear()
         base = semear(1000, n_instancias=4, atraso_s=timedelta(days=30).total_seconds())
-        _sql(
+        sql(
             url,
             "CREATE TABLE modelo AS SELECT *, (row_number() OVER (ORDER BY id)) - 1 AS k"
             " FROM whatsapp_automacao_agendamento",
         )
-        nome_lead = str(_sql(url, "SELECT nome FROM lead ORDER BY nome LIMIT 1 OFFSET 42").scalar())
+        nome_lead = str(sql(url, "SELECT nome FROM lead ORDER BY nome LIMIT 1 OFFSET 42").scalar())
         atual = 1000
         for tamanho in tamanhos:
             inicio = time.monotonic()
             for de in range(atual, tamanho, 200_000):
                 ate = min(tamanho, de + 200_000) - 1
-                _sql(url, CRESCER, de=de, ate=ate, n_modelos=1000)
-            _sql(url, "ANALYZE")
+                sql(url, CRESCER, de=de, ate=ate, n_modelos=1000)
+            sql(url, "ANALYZE")
             atual = max(atual, tamanho)
-            linhas = _sql(url, "SELECT count(*) FROM whatsapp_automacao_agendamento").scalar()
+            linhas = sql(url, "SELECT count(*) FROM whatsapp_automacao_agendamento").scalar()
             print(f"\n## {linhas:,} jobs (semeados em {time.monotonic() - inicio:.0f} s)\n")
             print("| consulta | mediana (ms) | plano (nós principais) |")
             print("|---|---:|---|")
             planos = []
-            for rotulo, sql, parametros in consultas(base.id_empresa, nome_lead):
-                ms, plano = explicar(url, sql, parametros)
+            for rotulo, comando, parametros in consultas(base.id_empresa, nome_lead):
+                ms, plano = explicar(url, comando, parametros)
                 nos = [
                     linha.strip().lstrip("-> ").split("  (")[0]
                     for linha in plano.splitlines()

@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import logging
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-RAIZ = Path(__file__).resolve().parent.parent
-if str(RAIZ) not in sys.path:
-    sys.path.insert(0, str(RAIZ))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy.dialects import postgresql  # noqa: E402
+from sqlalchemy.dialects import postgresql
 
-from bench.mover import PG_BASE, semear  # noqa: E402
+from bench.comum import PG_BASE, mediana
+from bench.mover_banco import semear
 
 N = 300
 RODADAS = 3
@@ -110,14 +108,14 @@ def main() -> int:
                 )
         wa._inserir_ignorando_duplicatas = original  # type: ignore[assignment]
         db.engine().dispose()
-        base = statistics.median(c for c, _ in resultados["atual"])
+        base = mediana(c for c, _ in resultados["atual"])
         print(
             f"| variante ({RODADAS} x {N} moves, mediana) | CPU ms/move | parede ms/move | vs atual |"
         )
         print("|---|---:|---:|---:|")
         for variante, valores in resultados.items():
-            cpu = statistics.median(c for c, _ in valores)
-            parede = statistics.median(p for _, p in valores)
+            cpu = mediana(c for c, _ in valores)
+            parede = mediana(p for _, p in valores)
             print(f"| {variante} | {cpu:.2f} | {parede:.2f} | {100 * (cpu / base - 1):+.0f}% |")
     finally:
         apagar_banco_pg(url)
