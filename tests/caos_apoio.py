@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -243,9 +244,7 @@ def ambiente(url_banco: str, porta_simulador: int, **extra: Any) -> dict[str, st
     return env
 
 
-def _encerrar(
-    processo: subprocess.Popen[Any], *, grupo: bool = False, limite_s: float = 10
-) -> None:
+def encerrar(processo: subprocess.Popen[Any], *, grupo: bool = False, limite_s: float = 10) -> None:
     if processo.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -310,7 +309,7 @@ class Simulador:
 
     def fechar(self) -> None:
         self.http.close()
-        _encerrar(self.processo)
+        encerrar(self.processo)
         self._log.close()
 
 
@@ -379,7 +378,7 @@ class ServidorApi:
         return total
 
     def fechar(self) -> None:
-        _encerrar(self.processo, grupo=True)
+        encerrar(self.processo, grupo=True)
         self._log.close()
 
 
@@ -388,44 +387,104 @@ class Encarnacao:
     processo: subprocess.Popen[bytes]
     log: Path
     morte: str = ""  # "" alive, "sigkill", "sigterm"
+    grupo: bool = False  # the app: granian's supervisor and its worker, one process group
+
+    def sinal(self, numero: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if self.grupo:
+                os.killpg(self.processo.pid, numero)
+            else:
+                self.processo.send_signal(numero)
+
+    def pid_despachante(self) -> int:
+        """The pid that claims jobs (``claimed_by`` is ``host:pid``): the worker itself, or
+        the app's granian worker process (its supervisor only forks and watches)."""
+        if not self.grupo:
+            return self.processo.pid
+        achado = PID_GRANIAN.findall(self.log.read_text(errors="replace"))
+        return int(achado[-1]) if achado else self.processo.pid
+
+
+PID_GRANIAN = re.compile(r"Spawning worker-\d+ with PID: (\d+)")
+# What each deployment logs once its scheduler runs.
+PRONTO = {"worker": "worker iniciado", "app": "agendador iniciado"}
 
 
 @dataclass
 class Frota:
-    """``n`` worker slots; each slot runs one ``python -m whatsapp_app.worker`` at a time."""
+    """``n`` dispatcher slots, each running one process at a time, in one of two deployments:
+
+    - ``worker``: ``python -m whatsapp_app.worker`` (dedicated dispatch machines);
+    - ``app``: the Reflex backend with its in-app scheduler (the lifespan task of
+      ``whatsapp_app.whatsapp_app:app``), served by granian exactly as ``reflex run --env prod``
+      serves it (``reflex.utils.exec.run_granian_backend_prod``: that target, factory, ASGI),
+      without the static frontend, which has no part in dispatching. A SIGKILL hits the whole
+      process group (supervisor and worker), like a machine going away.
+    """
 
     pasta: Path
     env: dict[str, str]
     n: int
+    implantacao: str = "worker"
     slots: list[Encarnacao] = field(default_factory=list)
     todas: list[Encarnacao] = field(default_factory=list)
 
+    def _comando(self, log: Path) -> tuple[list[str], dict[str, str]]:
+        if self.implantacao == "worker":
+            return [PY, "-m", "whatsapp_app.worker"], self.env
+        porta = porta_livre()
+        ferramentas = RAIZ / ".tools" / "node_modules" / ".bin"
+        env = {
+            **self.env,
+            "AGENDADOR_ATIVO": "true",
+            "PORT": str(porta),
+            "REFLEX_ENV_MODE": "prod",
+            "REFLEX_WEB_WORKDIR": str(log.with_suffix(".web")),
+            "REFLEX_USE_SYSTEM_BUN": "1",
+            "REFLEX_TELEMETRY_ENABLED": "false",
+            "REFLEX_CHECK_LATEST_VERSION": "false",
+            "PATH": f"{ferramentas}{os.pathsep}{self.env.get('PATH', '')}",
+        }
+        granian = str(Path(PY).with_name("granian"))
+        comando = [
+            *([granian] if os.path.exists(granian) else [PY, "-m", "granian"]),
+            *("--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(porta)),
+            *("--workers", "1", "whatsapp_app.whatsapp_app:app"),
+        ]
+        return comando, env
+
     def _iniciar(self, indice: int) -> Encarnacao:
-        log = self.pasta / f"worker-{indice}-{len(self.todas)}.log"
+        log = self.pasta / f"{self.implantacao}-{indice}-{len(self.todas)}.log"
+        comando, env = self._comando(log)
         with open(log, "wb") as arquivo:
             processo = subprocess.Popen(
-                [PY, "-m", "whatsapp_app.worker"],
+                comando,
                 cwd=RAIZ,
-                env=self.env,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=arquivo,
                 stderr=subprocess.STDOUT,
+                start_new_session=self.implantacao == "app",
             )
-        encarnacao = Encarnacao(processo, log)
+        encarnacao = Encarnacao(processo, log, grupo=self.implantacao == "app")
         self.todas.append(encarnacao)
         return encarnacao
 
     def iniciar(self) -> None:
         self.slots = [self._iniciar(i) for i in range(self.n)]
 
+    def prontos(self) -> int:
+        """How many incarnations logged that their scheduler runs."""
+        return len(self.linhas_log(PRONTO[self.implantacao]))
+
     def ids_worker(self, encarnacoes: Iterable[Encarnacao]) -> set[str]:
         host = socket.gethostname()
-        return {f"{host}:{e.processo.pid}" for e in encarnacoes}
+        return {f"{host}:{e.pid_despachante()}" for e in encarnacoes}
 
     def matar(self, indice: int) -> Encarnacao:
-        """SIGKILL the slot's worker (mid-whatever) and start a fresh one in its place."""
+        """SIGKILL the slot's dispatcher (mid-whatever) and start a fresh one in its place."""
         velho = self.slots[indice]
-        velho.processo.send_signal(signal.SIGKILL)
+        velho.sinal(signal.SIGKILL)
         velho.processo.wait(timeout=10)
         velho.morte = "sigkill"
         self.slots[indice] = self._iniciar(indice)
@@ -436,8 +495,17 @@ class Frota:
 
     def parar(self, limite_s: float = 60) -> list[int | None]:
         """SIGTERM every live worker; wait for them (they finish their round). Return codes."""
+        # Stop only dispatchers that finished starting, as a deploy's health check would: a
+        # SIGTERM before the worker installs its handler kills it (-15), and granian loses one
+        # that lands while its worker boots (the worker then runs on).
+        pronto = f'"{PRONTO[self.implantacao]}"'
+        esperar(
+            lambda: all(pronto in e.log.read_text(errors="replace") for e in self.vivos()),
+            limite_s=90,
+            oque="os despachantes recém-iniciados terminarem de subir",
+        )
         for e in self.vivos():
-            e.processo.send_signal(signal.SIGTERM)
+            e.sinal(signal.SIGTERM)
             e.morte = "sigterm"
         fim = time.monotonic() + limite_s
         codigos = []
@@ -450,8 +518,8 @@ class Frota:
 
     def fechar(self) -> None:
         for e in self.todas:
-            if e.processo.poll() is None:
-                e.processo.kill()
+            if e.processo.poll() is None or e.grupo:  # an orphaned granian worker too
+                e.sinal(signal.SIGKILL)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     e.processo.wait(timeout=10)
 

@@ -29,6 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.caos_apoio import (
@@ -58,6 +59,10 @@ CHAVES_RESUMO = {
     "cancelled",
 }
 N_WORKERS = 8
+# The in-app scheduler's deployment: Reflex backends (about 250 MB and 3 s to start each), so
+# fewer of them; each runs the same scheduler, dispatcher and reaper as a worker.
+N_APPS = 4
+DISPATCHERS = {"worker": N_WORKERS, "app": N_APPS}
 N_INSTANCIAS = 4  # 4 x 80 msg/s: the per-instance rate limit is capped at 80 by the settings
 SEMENTE = 20240611
 
@@ -68,9 +73,11 @@ N_JOBS = 2000
 
 
 class Cenario:
-    """Simulator + API + worker fleet for one test; ``fechar`` kills everything."""
+    """Simulator + API + a fleet of dispatchers (``implantacao``: standalone workers, or app
+    processes running the in-app scheduler) for one test; ``fechar`` kills everything."""
 
-    def __init__(self, banco: Any, pasta: Path, **config: Any) -> None:
+    def __init__(self, banco: Any, pasta: Path, implantacao: str = "worker", **config: Any) -> None:
+        self.n = DISPATCHERS[implantacao]
         self.sim: Simulador | None = None
         self.api: ServidorApi | None = None
         self.frota: Frota | None = None
@@ -92,7 +99,7 @@ class Cenario:
                 **config,
             )
             self.api = ServidorApi(pasta, self.env)
-            self.frota = Frota(pasta, self.env, N_WORKERS)
+            self.frota = Frota(pasta, self.env, self.n, implantacao)
         except BaseException:
             self.fechar()
             raise
@@ -112,9 +119,9 @@ class Cenario:
         enquanto_iniciam()
         frota = self.frota
         esperar(
-            lambda: len(frota.linhas_log("worker iniciado")) >= N_WORKERS,
-            limite_s=60,
-            oque="os workers iniciarem",
+            lambda: frota.prontos() >= self.n,
+            limite_s=90,
+            oque="os despachantes iniciarem",
         )
 
     def fechar(self) -> None:
@@ -279,7 +286,10 @@ def _processando_so_de_mortos(mortos: set[str]) -> Any:
     return all(_de_processo(j["claimed_by"], mortos) for j in linhas)
 
 
-def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypatch):
+@pytest.mark.parametrize("implantacao", ["worker", "app"])
+def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypatch, implantacao):
+    """The same chaos on both deployment shapes: standalone workers, and app processes whose
+    in-app scheduler dispatches (SIGKILLed as a whole process group, restarted at once)."""
     from whatsapp_app.config import configuracoes
     from whatsapp_app.tempo import agora
     from whatsapp_app.whatsapp_automations import recuperar_reivindicacoes_vencidas
@@ -289,7 +299,7 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
     semeadura = semear(n, n_instancias=N_INSTANCIAS)
     cenario = None
     try:
-        cenario = Cenario(banco, tmp_path, **CAOS)
+        cenario = Cenario(banco, tmp_path, implantacao, **CAOS)
         assert cenario.sim and cenario.api and cenario.frota
         frota = cenario.frota
         # The test process runs the reaper with the same settings as the workers.
@@ -309,7 +319,7 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
             time.sleep(rng.uniform(0.3, 1.5))  # the kill schedule itself, not a wait for state
             if contar_status().get("PENDENTE", 0) == 0:
                 break
-            mortos.append(frota.matar(rng.randrange(N_WORKERS)))
+            mortos.append(frota.matar(rng.randrange(cenario.n)))
         resumos = _resumos(chamadas[0].resultado(limite_s=180))
         assert mortos, "the chaos phase killed at least one worker"
 
@@ -328,7 +338,7 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
                 diagnostico=contar_status,
             )
             codigos = frota.parar()
-            assert codigos == [0] * N_WORKERS, "SIGTERM: every worker exits 0"
+            assert codigos == [0] * cenario.n, "SIGTERM: every dispatcher exits 0"
             if contar_status().get("PROCESSANDO", 0) == 0:
                 break
             esperar(
@@ -346,7 +356,7 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
             frota.iniciar()  # fresh workers for what the reaper gave back
         status = contar_status()
         print(
-            f"\ncaos[{banco.nome}]: {len(mortos)} SIGKILL, reaper {dict(recuperados)}, "
+            f"\ncaos[{banco.nome}, {implantacao}]: {len(mortos)} SIGKILL, reaper {dict(recuperados)}, "
             f"falhas {cenario.sim.contadores()}, final {dict(status)}, "
             f"HTTP claimed {sum(r['claimed'] for r in resumos)}"
         )
