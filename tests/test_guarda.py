@@ -18,7 +18,8 @@ from tests.factories import criar_empresa, login
 from tests.providers.falso import porta_fechada
 from whatsapp_app.config import configuracoes
 from whatsapp_app.providers import guarda
-from whatsapp_app.providers.evolution import ERRO_SEM_CONEXAO, ErroProvedor, ProvedorEvolution
+from whatsapp_app.providers.comum import ERRO_SEM_CONEXAO, ErroProvedor
+from whatsapp_app.providers.evolution import ProvedorEvolution
 from whatsapp_app.providers.fabrica import cliente_http, fechar_cliente_http
 
 SEMPRE = [

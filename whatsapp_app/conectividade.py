@@ -34,7 +34,7 @@ from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import logger
 from whatsapp_app.models import WhatsappInstancia
 from whatsapp_app.providers.base import EstadoConexao, StatusConexao
-from whatsapp_app.providers.evolution import ErroProvedor
+from whatsapp_app.providers.comum import ErroProvedor
 from whatsapp_app.tempo import agora
 
 _log = logger("conectividade")

@@ -22,7 +22,7 @@ from whatsapp_app.instancias import (
 )
 from whatsapp_app.models import Provedor
 from whatsapp_app.providers.cloud_api import ProvedorCloudApi
-from whatsapp_app.providers.evolution import ErroProvedor
+from whatsapp_app.providers.comum import ErroProvedor
 from whatsapp_app.validacoes import ErroValidacao
 
 ERRO_SEM_WABA = (

@@ -25,7 +25,7 @@ from whatsapp_app.providers.cloud_api import (
     ERRO_WABA,
     ProvedorCloudApi,
 )
-from whatsapp_app.providers.evolution import ErroProvedor
+from whatsapp_app.providers.comum import ErroProvedor
 
 PNID = "106540352242922"
 MENSAGENS = f"/v21.0/{PNID}/messages"

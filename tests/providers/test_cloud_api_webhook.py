@@ -12,19 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.providers.test_cloud_api import cloud  # noqa: F401  (fixture)
+from tests.providers.test_cloud_api import PNID, SEGREDO, cloud  # noqa: F401  (fixture)
 from whatsapp_app.providers.base import TEXTO_MIDIA
-from whatsapp_app.providers.cloud_api import (
-    ProvedorCloudApi,
+from whatsapp_app.providers.cloud_api import ProvedorCloudApi
+from whatsapp_app.providers.cloud_api_webhook import (
     interpretar_webhook,
     responder_verificacao,
     verificar_assinatura,
 )
-
-PNID = "106540352242922"
-MENSAGENS = f"/v21.0/{PNID}/messages"
-SEGREDO = "segredo-do-app-meta"
-
 
 # --- webhooks ----------------------------------------------------------------------------------
 

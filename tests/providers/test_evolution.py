@@ -14,17 +14,15 @@ from whatsapp_app.providers.base import (
     Desfecho,
     StatusConexao,
 )
+from whatsapp_app.providers.comum import ErroProvedor, desfecho_de_excecao, segundos_retry_after
 from whatsapp_app.providers.evolution import (
     CABECALHO_SEGREDO_WEBHOOK,
     ERRO_CREDENCIAIS,
     ERRO_INSTANCIA,
     ERRO_NUMERO_INEXISTENTE,
     EVENTOS_WEBHOOK,
-    ErroProvedor,
     ProvedorEvolution,
-    desfecho_de_excecao,
     jids_candidatos,
-    segundos_retry_after,
 )
 
 INST = "loja 1"  # a space: the adapter must encode the path segment

@@ -10,18 +10,10 @@ from typing import Any
 
 import pytest
 
-from whatsapp_app.providers.base import (
-    TEXTO_MIDIA,
-    StatusConexao,
-)
-from whatsapp_app.providers.evolution import (
-    interpretar_webhook,
-)
+from whatsapp_app.providers.base import TEXTO_MIDIA, StatusConexao
+from whatsapp_app.providers.evolution_webhook import interpretar_webhook
 
-INST = "loja 1"  # a space: the adapter must encode the path segment
-CAMINHO_INST = "loja%201"
-ENVIO = f"/message/sendText/{CAMINHO_INST}"
-NUMERO = "+5511988887777"
+INST = "loja 1"
 QR_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 

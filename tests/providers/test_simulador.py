@@ -16,14 +16,14 @@ import pytest
 
 from tests.providers.falso import Resposta, ServidorFalso, esperar, porta_fechada, servidor_falso
 from whatsapp_app.providers.base import Confirmacao, Desfecho, StatusConexao
+from whatsapp_app.providers.comum import ErroProvedor
 from whatsapp_app.providers.evolution import (
     CABECALHO_SEGREDO_WEBHOOK,
     ERRO_CREDENCIAIS,
     ERRO_NUMERO_INEXISTENTE,
-    ErroProvedor,
     ProvedorEvolution,
-    interpretar_webhook,
 )
+from whatsapp_app.providers.evolution_webhook import interpretar_webhook
 from whatsapp_app.simulador import SIMULADOR_API_KEY
 from whatsapp_app.simulador.estado import Simulador
 from whatsapp_app.simulador.servidor import ServidorSimulador, iniciar_em_thread

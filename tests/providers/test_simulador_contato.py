@@ -17,7 +17,7 @@ import pytest
 from tests.providers.falso import Resposta, ServidorFalso, esperar
 from tests.providers.test_simulador import DIGITOS, NUMERO, _confirmar, _enviar, _evo
 from whatsapp_app.providers.base import Confirmacao
-from whatsapp_app.providers.evolution import interpretar_webhook
+from whatsapp_app.providers.evolution_webhook import interpretar_webhook
 from whatsapp_app.simulador import SIMULADOR_API_KEY
 from whatsapp_app.simulador.estado import Simulador
 from whatsapp_app.simulador.eventos import NUMERO_PROPRIO, lid
@@ -338,7 +338,7 @@ def test_parar_encerra_as_leituras_pendentes() -> None:
     simulador.parar()
     assert time.monotonic() - inicio < 5
     assert not simulador._leituras._thread.is_alive()
-    assert not simulador._trabalhador.is_alive()
+    assert not simulador._entrega._thread.is_alive()
 
 
 def test_agenda_de_leituras_em_ordem_com_relogio_controlado() -> None:

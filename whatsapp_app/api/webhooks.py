@@ -16,7 +16,7 @@ from whatsapp_app.esquemas import (
     erros_json,
     texto_puro,
 )
-from whatsapp_app.providers.cloud_api import CABECALHO_ASSINATURA
+from whatsapp_app.providers.cloud_api_webhook import CABECALHO_ASSINATURA
 from whatsapp_app.providers.evolution import CABECALHO_SEGREDO_WEBHOOK
 from whatsapp_app.validacoes import SemPermissao
 

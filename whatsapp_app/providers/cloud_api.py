@@ -2,18 +2,16 @@
 
 Sends text (only inside the 24-hour customer-service window) and templates (any time), each with
 ``biz_opaque_callback_data`` = our job id so status webhooks name the job. Outcomes follow the
-same rules as ``evolution`` (see ``desfecho_de_excecao``). The Cloud API has no history to query,
-so ``confirmar_envio`` always answers DESCONHECIDO: INCERTO jobs are settled by the status
-webhooks, which echo the job id.
+same rules as ``evolution`` (see ``comum.desfecho_de_excecao``). The Cloud API has no history to
+query, so ``confirmar_envio`` always answers DESCONHECIDO: INCERTO jobs are settled by the status
+webhooks, which echo the job id. Webhook parsing lives in ``cloud_api_webhook``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -21,31 +19,34 @@ import httpx
 
 from whatsapp_app.logs import logger
 from whatsapp_app.providers.base import (
-    TEXTO_MIDIA,
     Confirmacao,
     Desfecho,
     EstadoConexao,
-    EventoWebhook,
-    MensagemRecebida,
     ResultadoConfirmacao,
     ResultadoEnvio,
     StatusConexao,
 )
-from whatsapp_app.providers.evolution import (
+from whatsapp_app.providers.cloud_api_webhook import (
+    interpretar_webhook as interpretar_webhook,  # re-exported: callers import it from here
+)
+from whatsapp_app.providers.cloud_api_webhook import responder_verificacao, verificar_assinatura
+from whatsapp_app.providers.comum import (
     ErroProvedor,
+    como_lista,
+    como_mapa,
     digitos,
     enviar_classificando,
     erro_de_rede,
     json_ou_vazio,
     resultado_status_http,
     segundos_retry_after,
+    texto_nao_vazio,
 )
 
 _log = logger("providers.cloud_api")
 
 GRAPH_BASE_URL_PADRAO = "https://graph.facebook.com"
 GRAPH_VERSION_PADRAO = "v21.0"
-CABECALHO_ASSINATURA = "X-Hub-Signature-256"
 
 ERRO_JANELA_24H = "Fora da janela de 24 h: escolha um modelo aprovado para esta etapa"
 ERRO_TOKEN = "Token de acesso do Cloud API inválido ou expirado."
@@ -84,260 +85,6 @@ ERRO_PERMISSAO_MODELOS = (
 # ``{{1}}`` (positional) and ``{{nome}}`` (named parameter format) placeholders.
 _VARIAVEL = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
-_STATUS_MENSAGEM = {
-    "sent": "enviado",
-    "delivered": "entregue",
-    "read": "lido",
-    "failed": "falhou",
-}
-
-
-def verificar_assinatura(corpo_bruto: bytes, cabecalho: str | None, app_secret: str) -> bool:
-    """``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, app secret)>``, compared in
-    constant time. Missing header, missing secret or a malformed value → False."""
-    if not cabecalho or not app_secret:
-        return False
-    prefixo, _, recebido = cabecalho.strip().partition("=")
-    if prefixo.lower() != "sha256" or not recebido:
-        return False
-    esperado = hmac.new(app_secret.encode(), corpo_bruto, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(esperado.encode(), recebido.strip().lower().encode())
-
-
-def responder_verificacao(
-    mode: str | None, token: str | None, challenge: str | None, verify_token: str
-) -> str | None:
-    """Meta's GET handshake: the challenge to echo (200), or None (answer 403)."""
-    if mode != "subscribe" or not token or not verify_token or challenge is None:
-        return None
-    if not hmac.compare_digest(token.encode(), verify_token.encode()):
-        return None
-    return challenge
-
-
-def _texto(valor: Any) -> str | None:
-    """A non-empty string, or None for anything else (numbers, lists, blanks)."""
-    return valor if isinstance(valor, str) and valor.strip() else None
-
-
-def _mapa(valor: Any) -> Mapping[str, Any]:
-    return valor if isinstance(valor, Mapping) else {}
-
-
-def _lista(valor: Any) -> list[Any]:
-    return valor if isinstance(valor, list) else []
-
-
-def _erros(valor: Any) -> list[dict[str, Any]]:
-    """Meta's error objects (``code``, ``title``, ``message``, ``error_data.details``), copied;
-    anything that is not an object is dropped."""
-    return [dict(e) for e in _lista(valor) if isinstance(e, Mapping)]
-
-
-def _instante(valor: Any) -> datetime | None:
-    """Meta's ``timestamp``: Unix seconds as a string (an int is tolerated)."""
-    if isinstance(valor, bool):
-        return None
-    if isinstance(valor, str) and valor.strip().isdigit():
-        valor = int(valor.strip())
-    if not isinstance(valor, int) or valor <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(valor, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-# Inbound types that are not the contact writing to us: a number change or identity notice,
-# and the "user opened the chat" welcome request.
-_TIPOS_SISTEMA = {"system", "request_welcome"}
-# Inbound types Meta cannot render; the contact did write, so it still counts as a reply.
-_TIPOS_NAO_SUPORTADOS = {"unsupported", "unknown"}
-
-
-def _texto_mensagem(tipo: str | None, mensagem: Mapping[str, Any]) -> str:
-    """The words of an inbound message: text body, quick-reply button label, interactive reply
-    title or media caption; TEXTO_MIDIA when there are none."""
-    if tipo == "text":
-        return _texto(_mapa(mensagem.get("text")).get("body")) or TEXTO_MIDIA
-    if tipo == "button":
-        return _texto(_mapa(mensagem.get("button")).get("text")) or TEXTO_MIDIA
-    if tipo == "interactive":
-        interativo = _mapa(mensagem.get("interactive"))
-        for chave in ("button_reply", "list_reply"):
-            titulo = _texto(_mapa(interativo.get(chave)).get("title"))
-            if titulo:
-                return titulo
-        return TEXTO_MIDIA
-    if tipo in ("image", "video", "document"):
-        return _texto(_mapa(mensagem.get(tipo)).get("caption")) or TEXTO_MIDIA
-    return TEXTO_MIDIA
-
-
-def _evento_mensagem(
-    mensagem: Mapping[str, Any], nomes: Mapping[str, str], phone_number_id: str | None
-) -> EventoWebhook:
-    """One ``value.messages[]`` item → ``mensagem_recebida``, or ``ignorado`` with a reason."""
-    base: dict[str, Any] = {"phone_number_id": phone_number_id}
-    id_mensagem = _texto(mensagem.get("id"))
-    tipo = mensagem.get("type") if isinstance(mensagem.get("type"), str) else None
-    de = _texto(mensagem.get("from"))
-    telefone = digitos(de) if de else ""
-    if id_mensagem is None:
-        return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "formato_invalido"})
-    if _texto(mensagem.get("group_id")):
-        return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "grupo"})
-    if tipo in _TIPOS_SISTEMA:
-        return EventoWebhook(
-            tipo="ignorado",
-            dados={
-                **base,
-                "motivo": "sistema",
-                "tipo_sistema": _texto(_mapa(mensagem.get("system")).get("type")),
-            },
-        )
-    if not 8 <= len(telefone) <= 15:
-        # Usernames (2026) may withhold the number, leaving only a business-scoped user id:
-        # such a contact cannot be matched to a lead by phone.
-        return EventoWebhook(
-            tipo="ignorado",
-            dados={
-                **base,
-                "motivo": "sem_numero",
-                "user_id": _texto(mensagem.get("from_user_id")),
-            },
-        )
-    id_resposta = _texto(_mapa(mensagem.get("context")).get("id"))
-    if tipo == "reaction":
-        # A reaction answers the message it points at; an empty emoji removes a reaction.
-        reacao = _mapa(mensagem.get("reaction"))
-        emoji = _texto(reacao.get("emoji"))
-        if emoji is None:
-            return EventoWebhook(tipo="ignorado", dados={**base, "motivo": "reacao_removida"})
-        texto, id_resposta = emoji, _texto(reacao.get("message_id")) or id_resposta
-    else:
-        texto = _texto_mensagem(tipo, mensagem)
-    return EventoWebhook(
-        tipo="mensagem_recebida",
-        provider_message_id=id_mensagem,
-        mensagem=MensagemRecebida(
-            provider_message_id=id_mensagem,
-            telefone=telefone,
-            texto=texto,
-            recebida_em=_instante(mensagem.get("timestamp")),
-            id_resposta_a=id_resposta,
-            nome_contato=nomes.get(de or ""),
-        ),
-        dados={**base, "tipo": tipo},
-    )
-
-
-def _evento_status(status: Mapping[str, Any], phone_number_id: str | None) -> EventoWebhook | None:
-    bruto = status.get("status")
-    traduzido = _STATUS_MENSAGEM.get(bruto) if isinstance(bruto, str) else None
-    id_mensagem = _texto(status.get("id"))
-    if traduzido is None or id_mensagem is None:
-        return None
-    return EventoWebhook(
-        tipo="status_mensagem",
-        provider_message_id=id_mensagem,
-        # Only a string is our job id: a number or object there was not put by us.
-        id_agendamento=_texto(status.get("biz_opaque_callback_data")),
-        status_mensagem=traduzido,
-        dados={
-            "phone_number_id": phone_number_id,
-            "recipient_id": _texto(status.get("recipient_id")),
-            "timestamp": _texto(status.get("timestamp")),
-            "erros": _erros(status.get("errors")),
-        },
-    )
-
-
-def interpretar_webhook(corpo: Any) -> list[EventoWebhook]:
-    """Every event of one Cloud API delivery, in order, for all ``entry[].changes[]`` whose
-    ``field`` is "messages".
-
-    Shapes: Meta's "messages webhook reference" (developers.facebook.com/documentation/
-    business-messaging/whatsapp/webhooks/reference/messages, and its pages for text, button,
-    unsupported, errors and group messages) and "Business-scoped user IDs" (usernames).
-
-    - ``value.statuses[]`` → ``status_mensagem`` (sent/delivered/read/failed →
-      enviado/entregue/lido/falhou; ``id_agendamento`` = the echoed
-      ``biz_opaque_callback_data`` when it is a string; ``dados["erros"]`` the status errors);
-    - ``value.messages[]`` → ``mensagem_recebida`` with ``mensagem`` (sender ``from``, text,
-      ``timestamp``, ``context.id``, the profile name from ``value.contacts[]``), and
-      ``dados={"phone_number_id", "tipo"}``. ``system``/``request_welcome`` items, group
-      messages, removed reactions and items without a phone number → ``ignorado`` with
-      ``dados["motivo"]``. ``unsupported`` items are still a reply ("[mídia]"): the contact
-      wrote, Meta just cannot show what;
-    - ``value.errors[]`` and a message's own ``errors[]`` → ``erro_provedor`` with
-      ``dados={"phone_number_id", "erros": [...], "origem": "valor"|"mensagem"}`` (and the
-      message id for the latter), for the caller to log and count.
-
-    Wrong types anywhere (a number for a string, a list for an object) skip that piece; this
-    never raises.
-    """
-    eventos: list[EventoWebhook] = []
-    if not isinstance(corpo, Mapping):
-        return eventos
-    for entrada in _lista(corpo.get("entry")):
-        for mudanca in _lista(_mapa(entrada).get("changes")):
-            mudanca = _mapa(mudanca)
-            valor = mudanca.get("value")
-            if mudanca.get("field") != "messages" or not isinstance(valor, Mapping):
-                continue
-            phone_number_id = _texto(_mapa(valor.get("metadata")).get("phone_number_id"))
-            for status in _lista(valor.get("statuses")):
-                if isinstance(status, Mapping):
-                    evento = _evento_status(status, phone_number_id)
-                    if evento is not None:
-                        eventos.append(evento)
-            nomes: dict[str, str] = {}
-            for contato in _lista(valor.get("contacts")):
-                wa_id = _texto(_mapa(contato).get("wa_id"))
-                nome = _texto(_mapa(_mapa(contato).get("profile")).get("name"))
-                if wa_id and nome:
-                    nomes[wa_id] = nome.strip()
-            for mensagem in _lista(valor.get("messages")):
-                if not isinstance(mensagem, Mapping):
-                    eventos.append(
-                        EventoWebhook(
-                            tipo="ignorado",
-                            dados={
-                                "phone_number_id": phone_number_id,
-                                "motivo": "formato_invalido",
-                            },
-                        )
-                    )
-                    continue
-                eventos.append(_evento_mensagem(mensagem, nomes, phone_number_id))
-                erros_mensagem = _erros(mensagem.get("errors"))
-                if erros_mensagem:
-                    eventos.append(
-                        EventoWebhook(
-                            tipo="erro_provedor",
-                            provider_message_id=_texto(mensagem.get("id")),
-                            dados={
-                                "phone_number_id": phone_number_id,
-                                "erros": erros_mensagem,
-                                "origem": "mensagem",
-                            },
-                        )
-                    )
-            erros_valor = _erros(valor.get("errors"))
-            if erros_valor:
-                eventos.append(
-                    EventoWebhook(
-                        tipo="erro_provedor",
-                        dados={
-                            "phone_number_id": phone_number_id,
-                            "erros": erros_valor,
-                            "origem": "valor",
-                        },
-                    )
-                )
-    return eventos
-
 
 def _erro_graph(corpo: Any) -> tuple[int | None, str]:
     erro = corpo.get("error") if isinstance(corpo, Mapping) else None
@@ -358,22 +105,22 @@ def _modelo(item: Any) -> dict[str, Any] | None:
     """One ``message_templates`` item in our shape; None unless it is an APPROVED template."""
     if not isinstance(item, Mapping) or item.get("status") != "APPROVED":
         return None
-    nome, idioma = _texto(item.get("name")), _texto(item.get("language"))
+    nome, idioma = texto_nao_vazio(item.get("name")), texto_nao_vazio(item.get("language"))
     if nome is None or idioma is None:
         return None
     corpo = ""
-    for componente in _lista(item.get("components")):
-        componente = _mapa(componente)
+    for componente in como_lista(item.get("components")):
+        componente = como_mapa(componente)
         tipo = componente.get("type")
         if isinstance(tipo, str) and tipo.upper() == "BODY":
-            corpo = _texto(componente.get("text")) or ""
+            corpo = texto_nao_vazio(componente.get("text")) or ""
             break
     return {
         "nome": nome,
         "idioma": idioma,
         "corpo": corpo,
         "variaveis": len(set(_VARIAVEL.findall(corpo))),
-        "categoria": _texto(item.get("category")),
+        "categoria": texto_nao_vazio(item.get("category")),
     }
 
 
@@ -578,7 +325,7 @@ class ProvedorCloudApi:
         while url is not None and paginas < max_paginas:
             paginas += 1
             corpo = self._pagina_modelos(url, params)
-            modelos.extend(m for m in map(_modelo, _lista(corpo.get("data"))) if m is not None)
+            modelos.extend(m for m in map(_modelo, como_lista(corpo.get("data"))) if m is not None)
             url, params = self._proxima_pagina(corpo, url, params, vistas)
         if url is not None:
             _log.warning(
@@ -627,8 +374,8 @@ class ProvedorCloudApi:
         vistas: set[str],
     ) -> tuple[str | None, dict[str, Any] | None]:
         """(url, params) of the next page, or (None, None) at the end (or on a loop)."""
-        paginacao = _mapa(corpo.get("paging"))
-        proxima = _texto(paginacao.get("next"))
+        paginacao = como_mapa(corpo.get("paging"))
+        proxima = texto_nao_vazio(paginacao.get("next"))
         if proxima is None:
             return None, None
         if _mesma_origem(proxima, self.graph_base_url):
@@ -636,7 +383,7 @@ class ProvedorCloudApi:
                 return None, None
             vistas.add(proxima)
             return proxima, None
-        depois = _texto(_mapa(paginacao.get("cursors")).get("after"))
+        depois = texto_nao_vazio(como_mapa(paginacao.get("cursors")).get("after"))
         if depois is None or depois in vistas:
             return None, None
         vistas.add(depois)

@@ -41,6 +41,7 @@ from whatsapp_app.providers.base import (
     MensagemRecebida,
     StatusConexao,
 )
+from whatsapp_app.providers.comum import como_mapa, texto_nao_vazio
 
 _STATUS_ESTADO = {
     "open": StatusConexao.CONECTADO,
@@ -98,15 +99,6 @@ def _sem_prefixo_data(base64: Any) -> str | None:
     return _PREFIXO_DATA_URL.sub("", base64)
 
 
-def _texto(valor: Any) -> str | None:
-    """A non-empty string, or None for anything else (numbers, lists, blanks)."""
-    return valor if isinstance(valor, str) and valor.strip() else None
-
-
-def _mapa(valor: Any) -> Mapping[str, Any]:
-    return valor if isinstance(valor, Mapping) else {}
-
-
 def numero_do_jid(jid: Any) -> str | None:
     """The digits of a person's JID: ``5511988887777:24@s.whatsapp.net`` → ``5511988887777``.
 
@@ -158,12 +150,12 @@ def _conteudo(mensagem: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any
     for _ in range(4):
         tipos = [k for k in mensagem if k not in _CHAVES_NAO_CONTEUDO]
         envelope = next((k for k in tipos if k in _ENVELOPES), None)
-        interno = _mapa(_mapa(mensagem.get(envelope)).get("message")) if envelope else {}
+        interno = como_mapa(como_mapa(mensagem.get(envelope)).get("message")) if envelope else {}
         if not interno:
             break
         mensagem = interno
     tipos = [k for k in mensagem if k not in _CHAVES_NAO_CONTEUDO]
-    if _texto(mensagem.get("conversation")):  # Evolution may leave other keys next to it
+    if texto_nao_vazio(mensagem.get("conversation")):  # Evolution may leave other keys next to it
         return "conversation", mensagem
     outros = [k for k in tipos if k != "conversation"]
     if outros:
@@ -173,19 +165,19 @@ def _conteudo(mensagem: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any
 
 def _texto_e_resposta(tipo: str, mensagem: Mapping[str, Any]) -> tuple[str, str | None]:
     """The text to record and the id of the message quoted inside the content, if any."""
-    conteudo = _mapa(mensagem.get(tipo))
-    resposta = _texto(_mapa(conteudo.get("contextInfo")).get("stanzaId"))
+    conteudo = como_mapa(mensagem.get(tipo))
+    resposta = texto_nao_vazio(como_mapa(conteudo.get("contextInfo")).get("stanzaId"))
     if tipo == "conversation":
-        return _texto(mensagem.get("conversation")) or TEXTO_MIDIA, None
+        return texto_nao_vazio(mensagem.get("conversation")) or TEXTO_MIDIA, None
     if tipo == "extendedTextMessage":
-        return _texto(conteudo.get("text")) or TEXTO_MIDIA, resposta
+        return texto_nao_vazio(conteudo.get("text")) or TEXTO_MIDIA, resposta
     if tipo in _TIPOS_COM_LEGENDA:
-        return _texto(conteudo.get("caption")) or TEXTO_MIDIA, resposta
+        return texto_nao_vazio(conteudo.get("caption")) or TEXTO_MIDIA, resposta
     # Taps on buttons and list rows are answers in words the contact chose.
     escolha = (
-        _texto(conteudo.get("selectedDisplayText"))
-        or _texto(conteudo.get("title"))
-        or _texto(_mapa(conteudo.get("singleSelectReply")).get("title"))
+        texto_nao_vazio(conteudo.get("selectedDisplayText"))
+        or texto_nao_vazio(conteudo.get("title"))
+        or texto_nao_vazio(como_mapa(conteudo.get("singleSelectReply")).get("title"))
     )
     if tipo in {"buttonsResponseMessage", "templateButtonReplyMessage", "listResponseMessage"}:
         return escolha or TEXTO_MIDIA, resposta
@@ -204,8 +196,8 @@ def _mensagem_recebida(dados: Mapping[str, Any], base: Mapping[str, Any]) -> Eve
     if chave.get("fromMe") is not False:
         # Ours (sent from the API or the phone), or a payload that does not say: not a reply.
         return _ignorado(base, "mensagem_propria")
-    id_mensagem = _texto(chave.get("id"))
-    jid = _texto(chave.get("remoteJid"))
+    id_mensagem = texto_nao_vazio(chave.get("id"))
+    jid = texto_nao_vazio(chave.get("remoteJid"))
     if id_mensagem is None or jid is None:
         return _ignorado(base, "formato_invalido")
     jid = jid.strip()
@@ -230,18 +222,18 @@ def _mensagem_recebida(dados: Mapping[str, Any], base: Mapping[str, Any]) -> Eve
     tipo, conteudo = _conteudo(mensagem)
     if tipo is None or tipo in _TIPOS_PROTOCOLO:
         return _ignorado(base, "sem_conteudo")
-    contexto = _texto(_mapa(dados.get("contextInfo")).get("stanzaId"))
+    contexto = texto_nao_vazio(como_mapa(dados.get("contextInfo")).get("stanzaId"))
     if tipo == "reactionMessage":
         # A reaction to one of our messages answers it; an empty one removes a reaction.
-        reacao = _mapa(conteudo.get("reactionMessage"))
-        emoji = _texto(reacao.get("text"))
+        reacao = como_mapa(conteudo.get("reactionMessage"))
+        emoji = texto_nao_vazio(reacao.get("text"))
         if emoji is None:
             return _ignorado(base, "reacao_removida")
-        texto, resposta = emoji, _texto(_mapa(reacao.get("key")).get("id"))
+        texto, resposta = emoji, texto_nao_vazio(como_mapa(reacao.get("key")).get("id"))
     else:
         texto, resposta = _texto_e_resposta(tipo, conteudo)
-    nome = _texto(dados.get("pushName"))
-    tipo_evolution = _texto(dados.get("messageType"))
+    nome = texto_nao_vazio(dados.get("pushName"))
+    tipo_evolution = texto_nao_vazio(dados.get("messageType"))
     return EventoWebhook(
         tipo="mensagem_recebida",
         provider_message_id=id_mensagem,
@@ -278,7 +270,7 @@ def _qr(dados: Mapping[str, Any], base: Mapping[str, Any]) -> EventoWebhook:
             },
         )
     qr = qr if isinstance(qr, Mapping) else dados
-    pairing = _texto(qr.get("pairingCode"))
+    pairing = texto_nao_vazio(qr.get("pairingCode"))
     return EventoWebhook(
         tipo="qr",
         status_conexao=StatusConexao.CONECTANDO,
@@ -327,8 +319,8 @@ def interpretar_webhook(corpo: Any) -> EventoWebhook:
     if evento == "messages.upsert":
         return _mensagem_recebida(dados, base)
     if evento == "messages.update":
-        chave = _mapa(dados.get("key"))
-        id_mensagem = _texto(dados.get("keyId")) or _texto(chave.get("id"))
+        chave = como_mapa(dados.get("key"))
+        id_mensagem = texto_nao_vazio(dados.get("keyId")) or texto_nao_vazio(chave.get("id"))
         status_bruto = dados.get("status")
         status_bruto = status_bruto.upper() if isinstance(status_bruto, str) else ""
         status_mensagem = _STATUS_MENSAGEM.get(status_bruto)
@@ -338,17 +330,21 @@ def interpretar_webhook(corpo: Any) -> EventoWebhook:
             tipo="status_mensagem",
             provider_message_id=id_mensagem,
             status_mensagem=status_mensagem,
-            dados={**base, "status": status_bruto, "remote_jid": _texto(dados.get("remoteJid"))},
+            dados={
+                **base,
+                "status": status_bruto,
+                "remote_jid": texto_nao_vazio(dados.get("remoteJid")),
+            },
         )
     if evento == "send.message":
-        chave = _mapa(dados.get("key"))
-        id_mensagem = _texto(chave.get("id"))
+        chave = como_mapa(dados.get("key"))
+        id_mensagem = texto_nao_vazio(chave.get("id"))
         if not id_mensagem:
             return EventoWebhook(tipo="ignorado", dados=base)
         return EventoWebhook(
             tipo="status_mensagem",
             provider_message_id=id_mensagem,
             status_mensagem="enviado",
-            dados={**base, "remote_jid": _texto(chave.get("remoteJid"))},
+            dados={**base, "remote_jid": texto_nao_vazio(chave.get("remoteJid"))},
         )
     return EventoWebhook(tipo="ignorado", dados=base)

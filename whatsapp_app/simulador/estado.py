@@ -1,7 +1,7 @@
 """The simulator's state: instances, inbox, injected faults, replies and webhook deliveries.
 
 Everything here is guarded by one lock: the HTTP server runs one thread per connection. Webhooks
-go out from one background thread, in order, fire and forget (never blocking a send's answer);
+go out from one background thread, in order, fire and forget (``entrega.EntregaWebhooks``);
 READ statuses come from a second one (``leituras.AgendaLeituras``).
 
 Like Evolution, an instance exists only once ``POST /instance/create`` made it: every other
@@ -12,19 +12,12 @@ not exercise the instance lifecycle.
 
 from __future__ import annotations
 
-import base64
-import io
-import queue
 import random
-import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
-import qrcode
 
 from whatsapp_app.logs import logger
 from whatsapp_app.simulador import (
@@ -34,10 +27,10 @@ from whatsapp_app.simulador import (
 )
 from whatsapp_app.simulador.caixa import ENTRADA, SAIDA, CaixaEntrada
 from whatsapp_app.simulador.conversa import ErroResposta, validar_resposta
+from whatsapp_app.simulador.entrega import EntregaWebhooks
 from whatsapp_app.simulador.eventos import (
     JID_PROPRIO,
     atualizacao_status,
-    envelope,
     id_mensagem_android,
     id_mensagem_web,
     jid,
@@ -45,63 +38,20 @@ from whatsapp_app.simulador.eventos import (
     registro_recebido,
 )
 from whatsapp_app.simulador.falhas import (
-    FORMAS_DE_FALHA,
     Decisao,
-    ErroConfig,
-    ErroFalhas,
     Falhas,
     decidir,
     validar_config,
     validar_falhas,
 )
+from whatsapp_app.simulador.instancia import Instancia, InstanciaInexistente
 from whatsapp_app.simulador.leituras import AgendaLeituras
-
-__all__ = [
-    "FORMAS_DE_FALHA",
-    "Decisao",
-    "ErroConfig",
-    "ErroFalhas",
-    "ErroResposta",
-    "Falhas",
-    "Instancia",
-    "InstanciaInexistente",
-    "Simulador",
-]
 
 _log = logger("simulador")
 
 
-class InstanciaInexistente(LookupError):
-    """The simulator has no instance by this name (Evolution: 404)."""
-
-    def __init__(self, nome: str) -> None:
-        super().__init__(nome)
-        self.nome = nome
-
-
-@dataclass
-class Instancia:
-    nome: str
-    id: str = field(default_factory=lambda: secrets.token_hex(8))
-    estado: str = "close"  # close | connecting | open
-    qr_code: str | None = None
-    qr_base64: str | None = None  # data:image/png;base64,... as Evolution sends it
-    pairing_code: str | None = None
-    contagem_qr: int = 0
-    geracao: int = 0  # bumps on every state change; stale auto-connect timers check it
-    webhook: dict[str, Any] | None = None
-    atualizada_em: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
 def _agora() -> datetime:
     return datetime.now(UTC)
-
-
-def _qr_png_base64(conteudo: str) -> str:
-    imagem = qrcode.make(conteudo)
-    buffer = io.BytesIO()
-    imagem.save(buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _segundos_ou_nunca(valor: float | None) -> float | None:
@@ -139,12 +89,7 @@ class Simulador:
         self._contadores: dict[str, int] = {}
         self._timers: list[threading.Timer] = []
         self.parando = threading.Event()
-        self._fila: queue.Queue[tuple[str, dict[str, str], dict[str, Any]] | None] = queue.Queue()
-        self._webhooks_entregues = 0
-        self._trabalhador = threading.Thread(
-            target=self._entregar_webhooks, name="simulador-webhooks", daemon=True
-        )
-        self._trabalhador.start()
+        self._entrega = EntregaWebhooks(self.parando)
         self._leituras = AgendaLeituras(self._marcar_lida)
         for nome in instancias:
             self.criar(nome, conectada=True)
@@ -158,8 +103,7 @@ class Simulador:
                 timer.cancel()
             self._timers.clear()
         self._leituras.parar()
-        self._fila.put(None)
-        self._trabalhador.join(timeout=5)
+        self._entrega.parar()
 
     def resetar(self) -> None:
         with self._trava:
@@ -251,14 +195,6 @@ class Simulador:
             },
         )
 
-    def _objeto_qr(self, inst: Instancia) -> dict[str, Any]:
-        return {
-            "pairingCode": inst.pairing_code,
-            "code": inst.qr_code,
-            "base64": inst.qr_base64,
-            "count": inst.contagem_qr,
-        }
-
     def criar(
         self, nome: str, *, qrcode: bool = True, conectada: bool = False
     ) -> dict[str, Any] | None:
@@ -298,18 +234,15 @@ class Simulador:
             if inst.estado == "open":
                 return {"instance": {"instanceName": nome, "state": "open"}}
             if inst.estado == "close":
-                inst.qr_code = f"2@{secrets.token_urlsafe(32)},{secrets.token_urlsafe(16)},1"
-                inst.qr_base64 = "data:image/png;base64," + _qr_png_base64(inst.qr_code)
-                inst.pairing_code = secrets.token_hex(4).upper()
-                inst.contagem_qr += 1
+                inst.novo_qr()
                 self._mudar_estado(inst, "connecting")
                 self._emitir(
                     inst,
                     "qrcode.updated",
-                    {"qrcode": {"instance": nome, **self._objeto_qr(inst)}},
+                    {"qrcode": {"instance": nome, **inst.objeto_qr()}},
                 )
                 self._agendar_auto_conexao(inst)
-            return self._objeto_qr(inst)
+            return inst.objeto_qr()
 
     def _agendar_auto_conexao(self, inst: Instancia) -> None:
         if self.auto_conectar_s is None:
@@ -556,46 +489,14 @@ class Simulador:
 
     def _emitir(self, inst: Instancia, evento: str, dados: dict[str, Any]) -> None:
         """Queue one delivery if the instance's webhook wants this event (caller holds lock)."""
-        config = inst.webhook
-        if not config or not config.get("enabled"):
-            return
-        eventos = config.get("events") or []
-        if eventos and evento.upper().replace(".", "_") not in eventos:
-            return
-        url = config["url"]
-        if config.get("byEvents"):
-            url = f"{url.rstrip('/')}/{evento.replace('.', '-')}"
-        corpo = envelope(
-            evento=evento,
+        self._entrega.emitir(
+            inst.webhook,
+            evento,
             instancia=inst.nome,
             dados=dados,
-            destino=config["url"],
             url_servidor=self.url_publica,
             api_key=self.api_key,
         )
-        self._fila.put((url, dict(config.get("headers") or {}), corpo))
 
     def webhooks_entregues(self) -> int:
-        with self._trava:
-            return self._webhooks_entregues
-
-    def _entregar_webhooks(self) -> None:
-        with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0)) as cliente:
-            while True:
-                item = self._fila.get()
-                if item is None or self.parando.is_set():
-                    return
-                url, cabecalhos, corpo = item
-                try:
-                    resposta = cliente.post(url, json=corpo, headers=cabecalhos)
-                    _log.debug(
-                        "simulador: webhook entregue",
-                        extra={"evento": corpo["event"], "status_http": resposta.status_code},
-                    )
-                except httpx.HTTPError as exc:
-                    _log.warning(
-                        "simulador: webhook falhou",
-                        extra={"evento": corpo["event"], "erro": type(exc).__name__},
-                    )
-                with self._trava:
-                    self._webhooks_entregues += 1
+        return self._entrega.entregues()

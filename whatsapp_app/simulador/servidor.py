@@ -21,14 +21,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from whatsapp_app.logs import logger
 from whatsapp_app.simulador import SIMULADOR_API_KEY, SIMULADOR_HOST
 from whatsapp_app.simulador.caixa import DIRECOES
-from whatsapp_app.simulador.estado import (
-    Decisao,
-    ErroConfig,
-    ErroFalhas,
-    ErroResposta,
-    InstanciaInexistente,
-    Simulador,
-)
+from whatsapp_app.simulador.conversa import ErroResposta
+from whatsapp_app.simulador.estado import Simulador
+from whatsapp_app.simulador.falhas import Decisao, ErroConfig, ErroFalhas
+from whatsapp_app.simulador.instancia import InstanciaInexistente
 from whatsapp_app.simulador.pagina import renderizar_pagina
 
 _log = logger("simulador.http")
