@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import reflex as rx
 
 from tests.assincrono import rodar
-from tests.factories import criar_empresa
+from tests.factories import agendar, contexto_de, criar_empresa
 from tests.provedor_falso import ServidorContador
 from tests.providers.falso import porta_fechada
-from tests.test_disparos import ProvedorSegurado, _agendar, _jobs
+from tests.test_disparos import ProvedorSegurado, _jobs
 from whatsapp_app import whatsapp_automations
-from whatsapp_app.auth import Contexto
 from whatsapp_app.config import configuracoes
 from whatsapp_app.modules.whatsapp import estado_disparo
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
@@ -70,15 +70,7 @@ def _rapido(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def empresa(banco, monkeypatch: pytest.MonkeyPatch) -> Any:  # type: ignore[no-untyped-def]
     empresa = criar_empresa()
-    contexto = Contexto(
-        id_usuario=empresa.ids_usuarios["gestor"],
-        id_empresa=empresa.id,
-        perfil="gestor",
-        nome="gestor a",
-        email=empresa.usuarios["gestor"],
-        tema="sistema",
-        nome_empresa="Empresa Teste",
-    )
+    contexto = replace(contexto_de(empresa, "gestor"), nome="gestor a")  # the history's "quem"
     monkeypatch.setattr(_Autorizacao, "contexto", lambda self, *perfis: contexto)
     return empresa
 
@@ -115,7 +107,7 @@ def _disparar(
 
 
 def test_barra_ocioso_carregando_sucesso(empresa, monkeypatch):
-    _agendar(empresa, 3)
+    agendar(empresa, 3)
     vistos: list[tuple[bool, int, str]] = []
     with ServidorContador() as servidor:
         estado, proxy = _disparar(
@@ -145,7 +137,7 @@ def test_barra_ocioso_carregando_sucesso(empresa, monkeypatch):
 
 
 def test_barra_provedor_fora_do_ar_termina_em_falhou(empresa, monkeypatch):
-    _agendar(empresa, 2)
+    agendar(empresa, 2)
     fechado = ProvedorSegurado(f"http://127.0.0.1:{porta_fechada()}")  # connection refused
     estado, proxy = _disparar(monkeypatch, fechado, lambda _e: None)
 
@@ -168,7 +160,7 @@ def test_barra_provedor_fora_do_ar_termina_em_falhou(empresa, monkeypatch):
 def test_barra_cancelada_devolve_o_que_nao_comecou(empresa, monkeypatch):
     monkeypatch.setenv("DESPACHO_CONCORRENCIA", "1")
     configuracoes.cache_clear()
-    _agendar(empresa, 3)
+    agendar(empresa, 3)
     avisos: list[Any] = []
     with ServidorContador() as servidor:
         provedor = ProvedorSegurado(servidor.url)

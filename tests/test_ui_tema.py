@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 import reflex as rx
 
-from tests.factories import criar_empresa
+from tests.factories import contexto_de, criar_empresa
 from whatsapp_app import db
-from whatsapp_app.auth import Contexto
 from whatsapp_app.models import Usuario
 from whatsapp_app.ui.sessao import EstadoSessao, _Autorizacao
 from whatsapp_app.ui.tema import OPCOES_TEMA, EstadoTema
@@ -26,15 +25,7 @@ def test_escolher_tema_salva_no_usuario_e_volta_para_sistema(  # type: ignore[no
 ) -> None:
     empresa = criar_empresa()
     id_usuario = empresa.ids_usuarios["vendedor"]
-    contexto = Contexto(
-        id_usuario=id_usuario,
-        id_empresa=empresa.id,
-        perfil="vendedor",
-        nome="Vendedor",
-        email=empresa.usuarios["vendedor"],
-        tema="system",
-        nome_empresa="Empresa Teste",
-    )
+    contexto = contexto_de(empresa, "vendedor")
     monkeypatch.setattr(_Autorizacao, "contexto", lambda self, *perfis: contexto.exigir(*perfis))
     raiz = rx.State(_reflex_internal_init=True)
     sessao = raiz.substates[EstadoSessao.get_name()]

@@ -62,9 +62,18 @@ class Contexto:
     nome_empresa: str
 
     def exigir(self, *perfis: Perfil) -> Contexto:
-        if perfis and self.perfil not in {p.value for p in perfis}:
+        if not perfil_permite(self.perfil, *perfis):
             raise SemPermissao("Seu perfil não permite esta ação.")
         return self
+
+
+# Who manages automations and instances and acts on the send queue (the API's GestorAtual).
+PERFIS_GESTAO = (Perfil.ADMIN, Perfil.GESTOR)
+
+
+def perfil_permite(perfil: str, *perfis: Perfil) -> bool:
+    """The role rule of ``Contexto.exigir`` (no ``perfis``: anyone), for a UI to mirror it."""
+    return not perfis or perfil in {p.value for p in perfis}
 
 
 def hash_senha(senha: str) -> str:
@@ -411,8 +420,11 @@ def esquecer_usuario(id_usuario: str) -> None:
     _cache.esquecer_usuario(id_usuario)
 
 
+TEMAS = ("light", "dark", "system")  # a user's colour mode ("system" follows the OS)
+
+
 def salvar_tema(contexto: Contexto, tema: str) -> None:
-    if tema not in {"light", "dark", "system"}:
+    if tema not in TEMAS:
         raise ValueError("tema inválido")
     with db.sessao() as s:
         s.exec(

@@ -33,6 +33,11 @@ ACOES_OPERADOR: dict[str, tuple[tuple[str, ...], str]] = {
 MOTIVO_OPERADOR = "cancelado_pelo_operador"
 
 
+def acao_se_aplica(acao: str, status: str) -> bool:
+    """Whether the operator action ``acao`` applies to a job in ``status``."""
+    return status in ACOES_OPERADOR[acao][0]
+
+
 def acao_do_operador(
     *, sessao: Session, id_empresa: str, id_usuario: str, id_agendamento: str, acao: str
 ) -> WhatsappAutomacaoAgendamento:

@@ -12,7 +12,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from whatsapp_app import db, paginacao
-from whatsapp_app.auth import NOME_COOKIE, Contexto, contexto_em_cache, exigir_contexto
+from whatsapp_app.auth import (
+    NOME_COOKIE,
+    PERFIS_GESTAO,
+    Contexto,
+    contexto_em_cache,
+    exigir_contexto,
+)
 from whatsapp_app.models import Perfil
 from whatsapp_app.validacoes import NaoAutenticado
 
@@ -55,11 +61,9 @@ async def _contexto(request: Request, *perfis: Perfil) -> Contexto:
     return await run_in_threadpool(exigir_contexto, token, *perfis)
 
 
-async def _usuario(request: Request) -> Contexto:
-    return await _contexto(request)
-
-
 def exigir_perfil(*perfis: Perfil) -> Callable[[Request], Awaitable[Contexto]]:
+    """The signed-in caller, refused (403) unless of one of ``perfis`` (none: any profile)."""
+
     async def _dependencia(request: Request) -> Contexto:
         return await _contexto(request, *perfis)
 
@@ -67,9 +71,9 @@ def exigir_perfil(*perfis: Perfil) -> Callable[[Request], Awaitable[Contexto]]:
 
 
 SessaoDep = Annotated[Session, Depends(_sessao)]
-UsuarioAtual = Annotated[Contexto, Depends(_usuario)]
+UsuarioAtual = Annotated[Contexto, Depends(exigir_perfil())]
 AdminAtual = Annotated[Contexto, Depends(exigir_perfil(Perfil.ADMIN))]
-GestorAtual = Annotated[Contexto, Depends(exigir_perfil(Perfil.ADMIN, Perfil.GESTOR))]
+GestorAtual = Annotated[Contexto, Depends(exigir_perfil(*PERFIS_GESTAO))]
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,11 @@ def cabecalho_pagina(titulo: str, descricao: str = "", *acoes: rx.Component) -> 
     )
 
 
-def cartao(*filhos: rx.Component, **props) -> rx.Component:
+def cartao(*filhos: rx.Component, class_name: str = "", **props) -> rx.Component:
     """A surface with the 1px gray-a5 border and radius 3; lifts gently on hover."""
-    return rx.box(*filhos, class_name="wa-cartao", style=t.ESTILO_CARTAO, **props)
+    return rx.box(
+        *filhos, class_name=f"wa-cartao {class_name}".strip(), style=t.ESTILO_CARTAO, **props
+    )
 
 
 def estado_vazio(
@@ -150,6 +152,17 @@ def campo(
     )
 
 
+def botao_fechar(rotulo: str = "Fechar", tamanho: int = 18, **props) -> rx.Component:
+    """The ghost "x" that closes a sheet, a drawer or a panel (``rotulo`` is its aria-label)."""
+    return rx.icon_button(
+        rx.icon("x", size=tamanho),
+        variant="ghost",
+        color_scheme="gray",
+        aria_label=rotulo,
+        **props,
+    )
+
+
 def folha_lateral(
     *corpo: rx.Component,
     titulo: Var | str,
@@ -171,14 +184,7 @@ def folha_lateral(
                     spacing="1",
                     min_width="0",
                 ),
-                rx.dialog.close(
-                    rx.icon_button(
-                        rx.icon("x", size=18),
-                        variant="ghost",
-                        color_scheme="gray",
-                        aria_label="Fechar",
-                    )
-                ),
+                rx.dialog.close(botao_fechar()),
                 class_name="wa-folha-cabecalho",
             ),
             rx.el.div(*corpo, class_name="wa-folha-corpo"),

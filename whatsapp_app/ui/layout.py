@@ -15,7 +15,7 @@ from typing import Any
 import reflex as rx
 
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import NOME_PRODUTO, esqueleto_pagina, marca
+from whatsapp_app.ui.componentes import NOME_PRODUTO, botao_fechar, esqueleto_pagina, marca
 from whatsapp_app.ui.sessao import EstadoSessao
 from whatsapp_app.ui.tema import aplicar_tema, botoes_tema, itens_menu_tema
 
@@ -264,14 +264,7 @@ def _drawer_navegacao(rota_ativa: str) -> rx.Component:
                 rx.drawer.description("Navegação do aplicativo", class_name="wa-sr-only"),
                 rx.hstack(
                     _cabecalho_empresa(),
-                    rx.drawer.close(
-                        rx.icon_button(
-                            rx.icon("x", size=18),
-                            variant="ghost",
-                            color_scheme="gray",
-                            aria_label="Fechar menu",
-                        )
-                    ),
+                    rx.drawer.close(botao_fechar("Fechar menu")),
                     align="center",
                     justify="between",
                     width="100%",

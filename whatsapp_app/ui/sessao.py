@@ -26,7 +26,7 @@ from reflex.utils.exceptions import ImmutableStateError
 from reflex_base.event import EventSpec
 
 from whatsapp_app import auth
-from whatsapp_app.auth import Contexto
+from whatsapp_app.auth import TEMAS, Contexto
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Perfil
 from whatsapp_app.validacoes import ErroApp, NaoAutenticado
@@ -42,7 +42,6 @@ ROTULOS_PERFIL = {
     Perfil.GESTOR.value: "Gestor",
     Perfil.VENDEDOR.value: "Vendedor",
 }
-TEMAS = ("light", "dark", "system")
 
 _log = logger("ui.sessao")
 
@@ -209,15 +208,6 @@ class EstadoSessao(rx.State, _Autorizacao):
         except NaoAutenticado:
             return rx.redirect(ROTA_LOGIN, replace=True)
         return rx.redirect(ROTA_INICIAL, replace=True)
-
-    @rx.event
-    def alternar_tema(self, modo_atual: str):
-        """Flip light/dark from what the user sees now and remember it for this user."""
-        contexto = self.contexto()
-        novo = "light" if modo_atual == "dark" else "dark"
-        auth.salvar_tema(contexto, novo)
-        self.tema = novo
-        self._contexto_cache = {**self._contexto_cache, "tema": novo}
 
     @rx.event
     def sair(self):

@@ -16,7 +16,8 @@ from reflex.vars import Var, VarData
 from reflex_base.style import color_mode_imports, set_color_mode
 
 from whatsapp_app import auth
-from whatsapp_app.ui.sessao import TEMAS, EstadoSessao
+from whatsapp_app.auth import TEMAS
+from whatsapp_app.ui.sessao import EstadoSessao
 
 # (colour-mode value, pt-BR label, lucide icon), in the menu's order.
 OPCOES_TEMA: tuple[tuple[Literal["light", "dark", "system"], str, str], ...] = (

@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
-from whatsapp_app import db, operacao
-from whatsapp_app.models import Perfil
-from whatsapp_app.modules.fila.state import ACOES, EXPLICACAO_INCERTO, MOTIVO_SEM_PERMISSAO
+from whatsapp_app import auth, db, operacao
+from whatsapp_app.modules.fila.tipos import ACOES, EXPLICACAO_INCERTO, MOTIVO_SEM_PERMISSAO
 
 if TYPE_CHECKING:
     from whatsapp_app.auth import Contexto
+    from whatsapp_app.models import Perfil
     from whatsapp_app.modules.leads.dados_gaveta import AgendamentoLinha, LeadDetalhe
 
-PERFIS_ENVIOS = (Perfil.ADMIN, Perfil.GESTOR)
 # Action → the row flag (dados_gaveta.AgendamentoLinha) that says the job's status allows it.
 FLAG_DA_ACAO = {"reenviar": "reenviavel", "marcar_enviado": "marcavel", "cancelar": "cancelavel"}
 TEXTOS_CONFIRMACAO = {
@@ -61,7 +60,7 @@ class MixinAcoesGaveta(rx.State, mixin=True):
 
     @rx.var(cache=True)
     def pode_operar_envios(self) -> bool:
-        return self.perfil in {p.value for p in PERFIS_ENVIOS}
+        return auth.perfil_permite(self.perfil, *auth.PERFIS_GESTAO)
 
     @rx.var(cache=True)
     def confirmacao_job_aberta(self) -> bool:
@@ -69,7 +68,7 @@ class MixinAcoesGaveta(rx.State, mixin=True):
 
     @rx.var(cache=True)
     def confirmacao_job_titulo(self) -> str:
-        return f"{ACOES[self.acao_job][1]}?" if self.acao_job in ACOES else ""
+        return f"{ACOES[self.acao_job][0]}?" if self.acao_job in ACOES else ""
 
     @rx.var(cache=True)
     def confirmacao_job_texto(self) -> str:
@@ -83,7 +82,7 @@ class MixinAcoesGaveta(rx.State, mixin=True):
 
     @rx.var(cache=True)
     def confirmacao_job_botao(self) -> str:
-        return ACOES[self.acao_job][1] if self.acao_job in ACOES else ""
+        return ACOES[self.acao_job][0] if self.acao_job in ACOES else ""
 
     @rx.var(cache=True)
     def confirmacao_job_perigo(self) -> bool:
@@ -99,7 +98,7 @@ class MixinAcoesGaveta(rx.State, mixin=True):
     @rx.event
     def pedir_acao_job(self, acao: str, id_job: str):
         """A timeline button: the dialog asks before anything changes (vendedores cannot)."""
-        self.contexto(*PERFIS_ENVIOS)
+        self.contexto(*auth.PERFIS_GESTAO)
         if self._job_permite(acao, id_job):
             self.acao_job, self.id_job_acao = acao, id_job
 
@@ -113,7 +112,7 @@ class MixinAcoesGaveta(rx.State, mixin=True):
         acao, id_job, id_lead = self.acao_job, self.id_job_acao, self.lead["id"]
         if not acao or not id_job or self.executando_acao_job:
             return
-        contexto = self.contexto(*PERFIS_ENVIOS)
+        contexto = self.contexto(*auth.PERFIS_GESTAO)
         self.executando_acao_job = True
         yield
         try:

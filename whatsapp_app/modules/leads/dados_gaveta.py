@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from whatsapp_app import cadastro_automacoes, conversa, db, empresas, fila, leads, mensagens
 from whatsapp_app.fila import LinhaFila, erro_legivel
-from whatsapp_app.operacao import ACOES_OPERADOR
+from whatsapp_app.operacao import acao_se_aplica
 from whatsapp_app.tempo import agora
 from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, hora, rotulo_dia
 
@@ -161,10 +161,6 @@ def bolhas(
     return linhas
 
 
-def _aplica(acao: str, status: str) -> bool:
-    return status in ACOES_OPERADOR[acao][0]
-
-
 def linha_agendamento(
     job: dict[str, Any],
     etapas: dict[str, tuple[int, str]],
@@ -201,9 +197,9 @@ def linha_agendamento(
         "tentativas": job["tentativas"],
         "motivo": motivo_cancelamento(job["motivo_cancelamento"]),
         "motivo_resposta": job["motivo_cancelamento"] in ("lead_respondeu", "lead_optout"),
-        "reenviavel": _aplica("reenviar", status),
-        "marcavel": _aplica("marcar_enviado", status),
-        "cancelavel": _aplica("cancelar", status),
+        "reenviavel": acao_se_aplica("reenviar", status),
+        "marcavel": acao_se_aplica("marcar_enviado", status),
+        "cancelavel": acao_se_aplica("cancelar", status),
     }
 
 

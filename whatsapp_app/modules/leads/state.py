@@ -1,4 +1,6 @@
-"""Leads view-model: the kanban, the optimistic move, search, lead creation and the lead drawer.
+"""Leads view-model: ``EstadoLeads``, the kanban, the optimistic move, search and the live
+badges; the "Novo lead" dialog is ``estado_novo_lead.MixinNovoLead``, the lead drawer
+``estado_gaveta.MixinGaveta`` and its operator actions ``acoes_gaveta.MixinAcoesGaveta``.
 
 Every event starts with ``self.contexto()`` and calls the service functions inside one
 ``db.sessao()``; no business rule lives here. The State keeps plain rows (TypedDicts of
@@ -13,82 +15,39 @@ import asyncio
 import copy
 import time
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any, TypedDict
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from whatsapp_app import conversa, db, empresas, leads
+from whatsapp_app import db, empresas, leads
 from whatsapp_app.logs import logger
-from whatsapp_app.models import Perfil
 from whatsapp_app.modules.leads.acoes_gaveta import MixinAcoesGaveta
-from whatsapp_app.modules.leads.dados_gaveta import (
-    LEAD_VAZIO,
-    AgendamentoLinha,
-    Gaveta,
-    LeadDetalhe,
-    MensagemBolha,
-    ler_gaveta,
+from whatsapp_app.modules.leads.cartoes import (
+    Coluna,
+    EstagioOpcao,
+    LeadCartao,
+    aplicar_sinais,
+    cartao_do_lead,
+    ler_sinais,
+    resumo_movimento,
 )
+from whatsapp_app.modules.leads.dados_gaveta import Gaveta, ler_gaveta
+from whatsapp_app.modules.leads.estado_gaveta import ROLAR_CONVERSA, MixinGaveta
+from whatsapp_app.modules.leads.estado_novo_lead import MixinNovoLead
 from whatsapp_app.tempo import agora
-from whatsapp_app.ui.formatacao import cor_radix, data_hora, fuso_da_empresa, plural, tempo_relativo
+from whatsapp_app.ui.formatacao import cor_radix, fuso_da_empresa
 from whatsapp_app.ui.sessao import EstadoSessao
-from whatsapp_app.validacoes import ErroApp, LeadEntrada, erro_de_validacao
+from whatsapp_app.validacoes import ErroApp
+
+__all__ = ["ESPERA_BUSCA_MS", "EstadoLeads", "aplicar_sinais", "resumo_movimento"]
 
 _log = logger("ui.leads")
 
 ROTA = "/leads"
-CAMPO_OBRIGATORIO = "Campo obrigatório."
 ESPERA_BUSCA_MS = 300  # milliseconds of typing pause before the search runs
 INTERVALO_SONDAGEM_S = 5.0  # seconds between two reads of the reply badges / open conversation
 DURACAO_MAX_SONDAGEM_S = 30 * 60  # a forgotten tab stops polling after this
-PERFIS_OPTIN = (Perfil.ADMIN, Perfil.GESTOR)
-ROLAR_CONVERSA = rx.call_script(
-    "setTimeout(() => { const el = document.getElementById('gaveta-conversa-rolagem'); "
-    "if (el) { el.scrollTop = el.scrollHeight; } }, 60)"
-)
-
-
-class LeadCartao(TypedDict):
-    id: str
-    nome: str
-    telefone_formatado: str
-    id_estagio: str
-    atualizado_relativo: str
-    atualizado_em: str
-    resposta_nao_lida: bool
-    optout: bool
-
-
-class Coluna(TypedDict):
-    id: str
-    nome: str
-    cor: str
-    total: int
-    leads: list[LeadCartao]
-
-
-class EstagioOpcao(TypedDict):
-    id: str
-    nome: str
-    cor: str
-
-
-# --- formatting (display only) ---------------------------------------------------------------
-
-
-def resumo_movimento(nome_estagio: str, noop: bool, criados: int, cancelados: int) -> str:
-    """The success toast: ``Lead movido para Proposta · 3 follow-ups agendados``."""
-    partes = [f"Lead movido para {nome_estagio}"]
-    if not noop:
-        if criados:
-            partes.append(plural(criados, "follow-up agendado", "follow-ups agendados"))
-        if cancelados:
-            partes.append(plural(cancelados, "follow-up cancelado", "follow-ups cancelados"))
-    return " · ".join(partes)
 
 
 def _mensagem(exc: ErroApp) -> str:
@@ -97,72 +56,12 @@ def _mensagem(exc: ErroApp) -> str:
     return exc.mensagem
 
 
-def _cartao(lead: dict[str, Any], referencia: datetime, fuso: ZoneInfo) -> LeadCartao:
-    return {
-        "id": lead["id"],
-        "nome": lead["nome"],
-        "telefone_formatado": lead["telefone_formatado"],
-        "id_estagio": lead["id_estagio"],
-        "atualizado_relativo": tempo_relativo(lead["atualizado_em"], referencia),
-        "atualizado_em": data_hora(lead["atualizado_em"], fuso),
-        "resposta_nao_lida": bool(lead["resposta_nao_lida"]),
-        "optout": lead["optout_em"] is not None,
-    }
-
-
-def ler_sinais(id_empresa: str, busca: str) -> dict[str, tuple[bool, bool]]:
-    """Per lead on the board: ``(resposta_nao_lida, optout)`` (the polling loop's read)."""
-    with db.sessao() as s:
-        return {
-            lead.id: (leads.resposta_nao_lida(lead), lead.optout_em is not None)
-            for lead in leads.listar_leads(sessao=s, id_empresa=id_empresa, q=busca)
-        }
-
-
-def aplicar_sinais(
-    colunas: list[Coluna], sinais: dict[str, tuple[bool, bool]]
-) -> list[Coluna] | None:
-    """The board with fresh badges, or None when nothing changed (cards never move here)."""
-    mudou = False
-    novas: list[Coluna] = []
-    for coluna in colunas:
-        cartoes: list[LeadCartao] = []
-        for cartao in coluna["leads"]:
-            nao_lida, optout = sinais.get(
-                cartao["id"], (cartao["resposta_nao_lida"], cartao["optout"])
-            )
-            if (nao_lida, optout) != (cartao["resposta_nao_lida"], cartao["optout"]):
-                mudou = True
-                cartao = {**cartao, "resposta_nao_lida": nao_lida, "optout": optout}
-            cartoes.append(cartao)
-        novas.append({**coluna, "leads": cartoes})
-    return novas if mudou else None
-
-
-class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
-    """The one State of the Leads page (the drawer's operator actions: ``MixinAcoesGaveta``)."""
+class EstadoLeads(MixinGaveta, MixinNovoLead, MixinAcoesGaveta, EstadoSessao):
+    """The one State of the Leads page."""
 
     carregando: bool = True
     colunas: list[Coluna] = []
     busca: str = ""
-
-    # "Novo lead" dialog.
-    dialogo_aberto: bool = False
-    salvando: bool = False
-    novo_estagio: str = ""
-    erro_nome: str = ""
-    erro_telefone: str = ""
-    erro_estagio: str = ""
-    erro_geral: str = ""
-
-    # Lead drawer.
-    gaveta_aberta: bool = False
-    carregando_lead: bool = False
-    lead: LeadDetalhe = LEAD_VAZIO
-    agendamentos: list[AgendamentoLinha] = []
-    mensagens: list[MensagemBolha] = []
-    confirmar_optin: bool = False
-    salvando_optin: bool = False
 
     # Live badges and conversation (one loop per tab).
     _geracao_sondagem: int = 0
@@ -176,32 +75,6 @@ class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
     def total_leads(self) -> int:
         return sum(c["total"] for c in self.colunas)
 
-    @rx.var(cache=True)
-    def total_agendamentos(self) -> int:
-        return len(self.agendamentos)
-
-    @rx.var(cache=True)
-    def total_mensagens(self) -> int:
-        return len(self.mensagens)
-
-    @rx.var(cache=True)
-    def pode_permitir_mensagens(self) -> bool:
-        """Only admins and gestores clear an opt-out (the service's rule, mirrored for the UI)."""
-        return self.perfil in {p.value for p in PERFIS_OPTIN}
-
-    @rx.var(cache=True)
-    def resumo_conversa(self) -> str:
-        """What the conversation holds, for the section's live region."""
-        if not self.mensagens:
-            return "Nenhuma mensagem ainda."
-        respostas = sum(1 for m in self.mensagens if m["direcao"] == "entrada")
-        return (
-            plural(len(self.mensagens), "mensagem", "mensagens")
-            + ", "
-            + plural(respostas, "resposta do lead", "respostas do lead")
-            + "."
-        )
-
     # --- internals -------------------------------------------------------------------------
 
     def _montar_colunas(self, sessao: Session, id_empresa: str) -> None:
@@ -211,7 +84,7 @@ class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
         referencia = agora()
         por_estagio: dict[str, list[LeadCartao]] = {}
         for lead in leads.listar_leads(sessao=sessao, id_empresa=id_empresa, q=self.busca):
-            cartao = _cartao(leads.lead_publico(lead), referencia, fuso)
+            cartao = cartao_do_lead(leads.lead_publico(lead), referencia, fuso)
             por_estagio.setdefault(cartao["id_estagio"], []).append(cartao)
         colunas: list[Coluna] = []
         for estagio in empresas.listar_estagios(sessao=sessao, id_empresa=id_empresa):
@@ -239,36 +112,6 @@ class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
             self._recarregar_quadro()
         except Exception:
             _log.warning("quadro não recarregado após falha ao mover", exc_info=True)
-
-    def _aplicar_gaveta(self, gaveta: Gaveta) -> None:
-        """Write only what changed: the live loop calls this every few seconds."""
-        if self.lead != gaveta.lead:
-            self.lead = gaveta.lead
-        if self.agendamentos != gaveta.agendamentos:
-            self.agendamentos = gaveta.agendamentos
-        if self.mensagens != gaveta.mensagens:
-            self.mensagens = gaveta.mensagens
-        # The card follows what the drawer knows (read now, opted out).
-        sinais = {gaveta.lead["id"]: (gaveta.lead["resposta_nao_lida"], gaveta.lead["optout"])}
-        novas = aplicar_sinais(self.colunas, sinais)
-        if novas is not None:
-            self.colunas = novas
-
-    def _carregar_lead(self, id_lead: str, marcar_lida: bool = True) -> None:
-        contexto = self.contexto()
-        self._aplicar_gaveta(
-            ler_gaveta(id_empresa=contexto.id_empresa, id_lead=id_lead, marcar_lida=marcar_lida)
-        )
-
-    def _limpar_erros(self) -> None:
-        self.erro_nome = self.erro_telefone = self.erro_estagio = self.erro_geral = ""
-
-    def _mostrar_erros(self, campos: dict[str, str], mensagem: str) -> None:
-        self.erro_nome = campos.get("nome", "")
-        self.erro_telefone = campos.get("telefone", "")
-        self.erro_estagio = campos.get("id_estagio", "")
-        outros = [v for k, v in campos.items() if k not in {"nome", "telefone", "id_estagio"}]
-        self.erro_geral = outros[0] if outros else ("" if campos else mensagem)
 
     # --- board -----------------------------------------------------------------------------
 
@@ -415,140 +258,3 @@ class EstadoLeads(MixinAcoesGaveta, EstadoSessao):
         )
         if self.gaveta_aberta and self.lead["id"] == id_lead:
             self._carregar_lead(id_lead)
-
-    # --- "Novo lead" -------------------------------------------------------------------------
-
-    @rx.event
-    def abrir_novo(self):
-        self.contexto()
-        self._limpar_erros()
-        self.novo_estagio = self.colunas[0]["id"] if self.colunas else ""
-        self.dialogo_aberto = True
-
-    @rx.event
-    def mudar_dialogo(self, aberto: bool):
-        if not aberto and self.salvando:
-            return
-        self.dialogo_aberto = aberto
-        if not aberto:
-            self._limpar_erros()
-
-    @rx.event
-    def escolher_estagio(self, id_estagio: str):
-        self.novo_estagio = id_estagio
-        self.erro_estagio = ""
-
-    @rx.event
-    def criar(self, dados: dict[str, Any]):
-        contexto = self.contexto()
-        if self.salvando:
-            return
-        self._limpar_erros()
-        try:
-            entrada = LeadEntrada(
-                nome=str(dados.get("nome", "")),
-                telefone=str(dados.get("telefone", "")),
-                id_estagio=self.novo_estagio,
-            )
-        except ValidationError as exc:
-            erro = erro_de_validacao(exc)
-            valores = {**dados, "id_estagio": self.novo_estagio}
-            campos = {
-                campo: CAMPO_OBRIGATORIO if not str(valores.get(campo, "")).strip() else mensagem
-                for campo, mensagem in erro.campos.items()
-            }
-            self._mostrar_erros(campos, erro.mensagem)
-            return
-        self.salvando = True
-        yield
-        try:
-            with db.sessao() as s:
-                lead = leads.criar_lead(sessao=s, id_empresa=contexto.id_empresa, dados=entrada)
-                nome = lead.nome
-        except ErroApp as exc:
-            self._mostrar_erros(exc.campos, exc.mensagem)
-            return
-        finally:
-            self.salvando = False
-        self.dialogo_aberto = False
-        self._recarregar_quadro()
-        yield rx.toast.success(f"Lead {nome} criado.")
-
-    # --- drawer ----------------------------------------------------------------------------
-
-    @rx.event
-    def abrir_lead(self, id_lead: str):
-        self.contexto()
-        self.lead = {**LEAD_VAZIO, "id": id_lead}
-        self.agendamentos = []
-        self.mensagens = []
-        self.confirmar_optin = False
-        self.acao_job = self.id_job_acao = ""
-        self.carregando_lead = True
-        self.gaveta_aberta = True
-        yield
-        try:
-            # Opening the drawer is reading the conversation: the unread badge goes away.
-            self._carregar_lead(id_lead, marcar_lida=True)
-        except ErroApp:
-            self.gaveta_aberta = False
-            raise
-        finally:
-            self.carregando_lead = False
-        yield ROLAR_CONVERSA
-
-    @rx.event
-    def mudar_gaveta(self, aberta: bool):
-        self.gaveta_aberta = aberta
-        if not aberta:
-            self.confirmar_optin = False
-            self.acao_job = self.id_job_acao = ""
-
-    @rx.event
-    def atualizar_lead(self):
-        if self.lead["id"]:
-            self._carregar_lead(self.lead["id"])
-            yield ROLAR_CONVERSA
-
-    # --- opt-in ("Permitir mensagens novamente") -----------------------------------------------
-
-    @rx.event
-    def pedir_optin(self):
-        self.contexto(*PERFIS_OPTIN)
-        if self.lead["optout"]:
-            self.confirmar_optin = True
-
-    @rx.event
-    def mudar_confirmar_optin(self, aberto: bool):
-        if not aberto and self.salvando_optin:
-            return
-        self.confirmar_optin = aberto
-
-    @rx.event
-    def permitir_mensagens(self):
-        """The lead asked to stop; an admin or gestor records that it may hear from us again."""
-        contexto = self.contexto(*PERFIS_OPTIN)
-        id_lead, nome = self.lead["id"], self.lead["nome"]
-        if not id_lead or self.salvando_optin:
-            return
-        self.salvando_optin = True
-        yield
-        try:
-            with db.sessao() as s:
-                conversa.registrar_optin(
-                    sessao=s,
-                    id_empresa=contexto.id_empresa,
-                    id_lead=id_lead,
-                    id_usuario=contexto.id_usuario,
-                )
-        except ErroApp as exc:
-            yield rx.toast.error(f"Não foi possível permitir as mensagens: {exc.mensagem}")
-            return
-        finally:
-            self.salvando_optin = False
-        self.confirmar_optin = False
-        self._carregar_lead(id_lead, marcar_lida=False)
-        yield rx.toast.success(
-            f"{nome} pode receber mensagens novamente. Os próximos follow-ups são agendados "
-            "quando o lead entrar num estágio com automação."
-        )

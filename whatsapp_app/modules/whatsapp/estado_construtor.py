@@ -200,10 +200,6 @@ class MixinConstrutor(rx.State, mixin=True):
         self.erros = {}
 
     @rx.event
-    def continuar_editando(self):
-        self.confirmar_descarte = False
-
-    @rx.event
     def mudar_descarte(self, aberto: bool):
         self.confirmar_descarte = aberto
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
+from whatsapp_app.envio import VARIAVEIS_MODELO, renderizar_mensagem
 from whatsapp_app.modules.whatsapp.modelos import LEAD_EXEMPLO
 from whatsapp_app.modules.whatsapp.tipos import (
     MINUTOS_POR_UNIDADE,
@@ -17,7 +18,6 @@ from whatsapp_app.modules.whatsapp.tipos import (
     rotulo_atraso,
 )
 from whatsapp_app.validacoes import MAX_ETAPAS
-from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO, renderizar_mensagem
 
 
 def minutos_da_etapa(etapa: EtapaForm) -> int | None:

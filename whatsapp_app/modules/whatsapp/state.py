@@ -18,6 +18,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from whatsapp_app import db, empresas, feature_flags, painel_whatsapp
+from whatsapp_app.auth import perfil_permite
 from whatsapp_app.models import Perfil
 from whatsapp_app.modules.whatsapp.estado_cartoes import MixinCartoes
 from whatsapp_app.modules.whatsapp.estado_construtor import MixinConstrutor
@@ -76,7 +77,7 @@ class EstadoWhatsapp(
 
     @rx.var(cache=True)
     def pode_gerir(self) -> bool:
-        return self.perfil in {p.value for p in PERFIS_GESTAO}
+        return perfil_permite(self.perfil, *PERFIS_GESTAO)
 
     @rx.var(cache=True)
     def eh_admin(self) -> bool:

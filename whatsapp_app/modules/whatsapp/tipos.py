@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from whatsapp_app.models import Perfil
+from whatsapp_app.auth import PERFIS_GESTAO as PERFIS_GESTAO  # re-exported for the mixins
 from whatsapp_app.modules.whatsapp.modelos import CamposModelo, campos_modelo
 from whatsapp_app.modules.whatsapp.theme import PROVEDOR_DESCONHECIDO, PROVEDORES
 from whatsapp_app.painel_whatsapp import CartaoInstancia
@@ -20,7 +20,6 @@ from whatsapp_app.ui.formatacao import data_hora, milhar, plural, tempo_relativo
 
 ROTA = "/whatsapp"
 CAMPO_OBRIGATORIO = "Campo obrigatório."
-PERFIS_GESTAO = (Perfil.ADMIN, Perfil.GESTOR)
 # After a refused save, the keyboard lands on the first field that needs fixing.
 FOCAR_PRIMEIRO_ERRO = rx.call_script(
     "setTimeout(() => { const el = document.querySelector("

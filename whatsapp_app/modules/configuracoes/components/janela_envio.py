@@ -8,7 +8,7 @@ import reflex as rx
 
 from whatsapp_app.modules.configuracoes.state import DIAS_SEMANA, EstadoConfiguracoes
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import erro_campo, esqueleto
+from whatsapp_app.ui.componentes import cartao, erro_campo, esqueleto
 
 E = EstadoConfiguracoes
 SOMENTE_LEITURA = ~E.eh_admin
@@ -174,7 +174,7 @@ def janela_envio() -> rx.Component:
             ),
             class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
         ),
-        rx.box(
+        cartao(
             rx.cond(
                 E.carregando,
                 rx.vstack(
@@ -185,8 +185,7 @@ def janela_envio() -> rx.Component:
                 ),
                 _formulario(),
             ),
-            class_name="wa-cartao wa-cfg-cartao",
-            style=t.ESTILO_CARTAO,
+            class_name="wa-cfg-cartao",
         ),
         aria_labelledby="cfg-janela",
         class_name="wa-wpp-secao",

@@ -11,7 +11,7 @@ import reflex as rx
 
 from whatsapp_app.modules.configuracoes.state import EstadoConfiguracoes
 from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import erro_campo, esqueleto
+from whatsapp_app.ui.componentes import cartao, erro_campo, esqueleto
 
 E = EstadoConfiguracoes
 ID_CAMPO = "optout-nova"
@@ -145,7 +145,7 @@ def palavras_optout() -> rx.Component:
             ),
             class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
         ),
-        rx.box(
+        cartao(
             rx.cond(
                 E.carregando,
                 rx.vstack(
@@ -157,8 +157,7 @@ def palavras_optout() -> rx.Component:
                 ),
                 _conteudo(),
             ),
-            class_name="wa-cartao wa-cfg-cartao",
-            style=t.ESTILO_CARTAO,
+            class_name="wa-cfg-cartao",
         ),
         aria_labelledby="cfg-optout",
         class_name="wa-wpp-secao",

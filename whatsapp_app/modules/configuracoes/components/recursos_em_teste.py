@@ -10,6 +10,7 @@ from reflex.vars import ObjectVar
 
 from whatsapp_app.modules.configuracoes.state import EstadoConfiguracoes
 from whatsapp_app.ui import tokens as t
+from whatsapp_app.ui.componentes import cartao
 
 E = EstadoConfiguracoes
 
@@ -52,10 +53,9 @@ def recursos_em_teste() -> rx.Component:
                 ),
                 class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
             ),
-            rx.box(
+            cartao(
                 rx.el.ul(rx.foreach(E.flags, _linha), class_name="wa-cfg-flags"),
-                class_name="wa-cartao wa-cfg-cartao",
-                style=t.ESTILO_CARTAO,
+                class_name="wa-cfg-cartao",
             ),
             aria_labelledby="cfg-recursos",
             class_name="wa-wpp-secao",

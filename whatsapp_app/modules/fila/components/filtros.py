@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from whatsapp_app.modules.fila.estado_filtros import ORDEM_PADRAO, ORDEM_RECENTES
 from whatsapp_app.modules.fila.state import PERIODO_ENVIO, PERIODO_VENCIMENTO, EstadoFila
 from whatsapp_app.ui import tokens as t
 
@@ -27,22 +28,29 @@ def _chip(chip: Any) -> rx.Component:
     )
 
 
-def _seletor(campo: str, rotulo: str, valor: Any, opcoes: Any, todos: str) -> rx.Component:
+def _select(campo: str, rotulo: str, valor: Any, *itens: rx.Component) -> rx.Component:
+    """A labelled select of the filter row; a change reloads through ``filtrar(campo, ...)``."""
     id_campo = f"fila-filtro-{campo}"
     return rx.el.div(
         rx.el.label(rotulo, html_for=id_campo, class_name="wa-fila-rotulo"),
         rx.select.root(
             rx.select.trigger(id=id_campo, width="100%", aria_label=rotulo),
-            rx.select.content(
-                rx.select.item(todos, value="todos"),
-                rx.foreach(opcoes, lambda o: rx.select.item(o["nome"], value=o["id"])),
-                position="popper",
-            ),
-            value=rx.cond(valor == "", "todos", valor),
+            rx.select.content(*itens, position="popper"),
+            value=valor,
             on_change=lambda v: EstadoFila.filtrar(campo, v),  # type: ignore[operator, misc]
             size="2",
         ),
         class_name="wa-fila-campo",
+    )
+
+
+def _seletor(campo: str, rotulo: str, valor: Any, opcoes: Any, todos: str) -> rx.Component:
+    return _select(
+        campo,
+        rotulo,
+        rx.cond(valor == "", "todos", valor),
+        rx.select.item(todos, value="todos"),
+        rx.foreach(opcoes, lambda o: rx.select.item(o["nome"], value=o["id"])),
     )
 
 
@@ -63,38 +71,22 @@ def _data(campo: str, rotulo: str, valor: Any) -> rx.Component:
 
 
 def _periodo() -> rx.Component:
-    return rx.el.div(
-        rx.el.label("Datas de", html_for="fila-filtro-periodo", class_name="wa-fila-rotulo"),
-        rx.select.root(
-            rx.select.trigger(id="fila-filtro-periodo", width="100%", aria_label="Datas de"),
-            rx.select.content(
-                rx.select.item("Vencimento", value=PERIODO_VENCIMENTO),
-                rx.select.item("Envio", value=PERIODO_ENVIO),
-                position="popper",
-            ),
-            value=EstadoFila.periodo,
-            on_change=lambda v: EstadoFila.filtrar("periodo", v),  # type: ignore[operator, misc]
-            size="2",
-        ),
-        class_name="wa-fila-campo",
+    return _select(
+        "periodo",
+        "Datas de",
+        EstadoFila.periodo,
+        rx.select.item("Vencimento", value=PERIODO_VENCIMENTO),
+        rx.select.item("Envio", value=PERIODO_ENVIO),
     )
 
 
 def _ordem() -> rx.Component:
-    return rx.el.div(
-        rx.el.label("Ordem", html_for="fila-filtro-ordem", class_name="wa-fila-rotulo"),
-        rx.select.root(
-            rx.select.trigger(id="fila-filtro-ordem", width="100%", aria_label="Ordem"),
-            rx.select.content(
-                rx.select.item("Mais antigos primeiro", value="agendado_para"),
-                rx.select.item("Mais recentes primeiro", value="-agendado_para"),
-                position="popper",
-            ),
-            value=EstadoFila.ordem,
-            on_change=lambda v: EstadoFila.filtrar("ordem", v),  # type: ignore[operator, misc]
-            size="2",
-        ),
-        class_name="wa-fila-campo",
+    return _select(
+        "ordem",
+        "Ordem",
+        EstadoFila.ordem,
+        rx.select.item("Mais antigos primeiro", value=ORDEM_PADRAO),
+        rx.select.item("Mais recentes primeiro", value=ORDEM_RECENTES),
     )
 
 

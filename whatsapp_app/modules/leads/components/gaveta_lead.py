@@ -11,6 +11,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.fila.tipos import STATUS as STATUS_AGENDAMENTO
 from whatsapp_app.modules.leads.components.acoes_envio import (
     acoes_do_job,
     aviso_sem_permissao,
@@ -21,7 +22,7 @@ from whatsapp_app.modules.leads.components.conversa_lead import (
     confirmar_optin,
     conversa,
 )
-from whatsapp_app.modules.leads.components.tema import STATUS_AGENDAMENTO, ponto_estagio
+from whatsapp_app.modules.leads.components.tema import ponto_estagio
 from whatsapp_app.modules.leads.state import EstadoLeads
 from whatsapp_app.ui import tokens as t
 from whatsapp_app.ui.componentes import esqueleto, folha_lateral
@@ -36,7 +37,7 @@ def chip_status(status: Var) -> rx.Component:
     """Colour + icon + word; CANCELADO is also struck through."""
 
     def _chip(codigo: str) -> rx.Component:
-        cor, rotulo, icone = STATUS_AGENDAMENTO[codigo]
+        rotulo, cor, icone = STATUS_AGENDAMENTO[codigo]
         return rx.badge(
             rx.icon(icone, size=12, aria_hidden="true"),
             rotulo,

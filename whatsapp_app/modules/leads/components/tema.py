@@ -8,18 +8,6 @@ from reflex.vars import Var
 LARGURA_COLUNA = "280px"
 LARGURA_GAVETA = "480px"
 
-# Job status → (Radix colour scale, pt-BR label, lucide icon). Colour is never alone: every
-# chip carries the label and the icon; CANCELADO is also struck through.
-STATUS_AGENDAMENTO: dict[str, tuple[str, str, str]] = {
-    "PENDENTE": ("gray", "Pendente", "clock"),
-    "PAUSADO": ("gray", "Pausado", "pause"),
-    "PROCESSANDO": ("blue", "Processando", "loader"),
-    "ENVIADO": ("green", "Enviado", "check"),
-    "ERRO": ("red", "Erro", "circle-x"),
-    "INCERTO": ("amber", "Incerto", "circle-help"),
-    "CANCELADO": ("gray", "Cancelado", "ban"),
-}
-
 
 def cor_estagio(cor: Var | str) -> Var | str:
     """The stage's Radix scale at step 9 (``cor`` is validated against the palette by the State)."""

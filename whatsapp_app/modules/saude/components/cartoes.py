@@ -9,6 +9,7 @@ import reflex as rx
 
 from whatsapp_app.modules.saude.state import EXPLICACAO_DUPLICADOS, EstadoSaudeDespacho
 from whatsapp_app.ui import tokens as t
+from whatsapp_app.ui.componentes import cartao
 
 E = EstadoSaudeDespacho
 
@@ -53,7 +54,7 @@ def destaque_duplicados() -> rx.Component:
 
 
 def _cartao(c: Any) -> rx.Component:
-    return rx.box(
+    return cartao(
         rx.hstack(
             rx.icon(c["icone"].to(str), size=16, color=t.TEXTO_ACENTO, aria_hidden="true"),
             rx.heading(c["rotulo"], as_="h3", style=t.ESTILO_ROTULO),
@@ -66,8 +67,7 @@ def _cartao(c: Any) -> rx.Component:
             class_name="wa-saude-numeros",
         ),
         rx.text(c["descricao"], style=t.ESTILO_META),
-        class_name="wa-cartao wa-saude-cartao",
-        style=t.ESTILO_CARTAO,
+        class_name="wa-saude-cartao",
         data_contador=c["chave"],
     )
 

@@ -9,6 +9,7 @@ import reflex as rx
 
 from whatsapp_app.modules.saude.state import EstadoSaudeDespacho
 from whatsapp_app.ui import tokens as t
+from whatsapp_app.ui.componentes import cartao
 
 E = EstadoSaudeDespacho
 COR_ASSUMIDOS = rx.color("gray", 9)
@@ -16,7 +17,7 @@ COR_ENVIADOS = rx.color("accent", 10)
 
 
 def grafico_horas() -> rx.Component:
-    return rx.box(
+    return cartao(
         rx.heading("Por hora, últimas 24 h", as_="h2", style=t.ESTILO_TITULO_SECAO),
         rx.text(E.resumo_grafico, class_name="wa-sr-only"),
         rx.box(
@@ -41,8 +42,7 @@ def grafico_horas() -> rx.Component:
             class_name="wa-saude-grafico",
             aria_hidden="true",
         ),
-        class_name="wa-cartao wa-saude-painel",
-        style=t.ESTILO_CARTAO,
+        class_name="wa-saude-painel",
     )
 
 
@@ -56,7 +56,7 @@ def _linha_dia(d: Any) -> rx.Component:
 
 
 def tabela_dias() -> rx.Component:
-    return rx.box(
+    return cartao(
         rx.heading("Por dia, últimos 7 dias", as_="h2", style=t.ESTILO_TITULO_SECAO),
         rx.box(
             rx.table.root(
@@ -79,6 +79,5 @@ def tabela_dias() -> rx.Component:
             role="region",
             aria_label="Tabela por dia, últimos 7 dias",
         ),
-        class_name="wa-cartao wa-saude-painel",
-        style=t.ESTILO_CARTAO,
+        class_name="wa-saude-painel",
     )

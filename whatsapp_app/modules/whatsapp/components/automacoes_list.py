@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.modules.whatsapp.components.secao import contagem, topo_secao
 from whatsapp_app.modules.whatsapp.estado_fluxos import ORDENS
 from whatsapp_app.modules.whatsapp.state import ROTULOS_EVENTO, EstadoWhatsapp
 from whatsapp_app.modules.whatsapp.theme import STATUS_FLUXO
@@ -443,24 +444,17 @@ def _confirmar_retomada() -> rx.Component:
 
 def automacoes_list() -> rx.Component:
     return rx.el.section(
-        rx.el.div(
-            rx.el.div(
-                rx.el.h2("Automações", id=ID_TITULO, style=t.ESTILO_TITULO_SECAO),
-                rx.cond(
-                    ~EstadoWhatsapp.carregando,
-                    rx.el.span(
-                        EstadoWhatsapp.total_fluxos,
-                        class_name="wa-wpp-contagem wa-num",
-                        aria_label=f"{EstadoWhatsapp.total_fluxos} automações",
-                    ),
+        topo_secao(
+            "Automações",
+            ID_TITULO,
+            rx.cond(
+                ~EstadoWhatsapp.carregando,
+                contagem(
+                    EstadoWhatsapp.total_fluxos,
+                    aria_label=f"{EstadoWhatsapp.total_fluxos} automações",
                 ),
-                class_name="wa-wpp-secao-titulo",
             ),
-            rx.el.p(
-                "As etapas contam a partir do momento em que o lead entra no estágio.",
-                class_name="wa-wpp-meta",
-            ),
-            class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
+            descricao="As etapas contam a partir do momento em que o lead entra no estágio.",
         ),
         rx.cond(
             EstadoWhatsapp.carregando,

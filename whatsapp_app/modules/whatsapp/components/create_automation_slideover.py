@@ -13,15 +13,14 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ObjectVar, Var
 
+from whatsapp_app.envio import VARIAVEIS_MODELO
 from whatsapp_app.modules.whatsapp.components.modelo_etapa import modelo_etapa
 from whatsapp_app.modules.whatsapp.state import (
     LEAD_EXEMPLO,
     MINUTOS_POR_UNIDADE,
     EstadoWhatsapp,
 )
-from whatsapp_app.ui import tokens as t
-from whatsapp_app.ui.componentes import erro_campo
-from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO
+from whatsapp_app.ui.componentes import botao_fechar, dialogo_confirmacao, erro_campo
 
 E = EstadoWhatsapp
 AJUDA_REENTRADA = {
@@ -445,12 +444,8 @@ def _cabecalho() -> rx.Component:
             ),
             class_name="wa-wpp-painel-cabecalho-texto",
         ),
-        rx.icon_button(
-            rx.icon("x", size=18),
-            variant="ghost",
-            color_scheme="gray",
+        botao_fechar(
             on_click=E.mudar_painel(False),  # type: ignore[operator, misc]
-            aria_label="Fechar",
             type="button",
         ),
         class_name="wa-wpp-painel-cabecalho",
@@ -486,31 +481,14 @@ def _rodape() -> rx.Component:
 
 
 def _confirmar_descarte() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Descartar alterações?", style=t.ESTILO_TITULO_SECAO),
-            rx.alert_dialog.description(
-                "O que você preencheu nesta automação ainda não foi salvo.",
-                style=t.ESTILO_CORPO,
-            ),
-            rx.el.div(
-                rx.alert_dialog.cancel(
-                    rx.button(
-                        "Continuar editando",
-                        variant="soft",
-                        color_scheme="gray",
-                        on_click=E.continuar_editando,
-                    )
-                ),
-                rx.alert_dialog.action(
-                    rx.button("Descartar", color_scheme="red", on_click=E.descartar)
-                ),
-                class_name="wa-wpp-dialogo-rodape",
-            ),
-            max_width="400px",
-        ),
-        open=E.confirmar_descarte,
-        on_open_change=E.mudar_descarte,
+    return dialogo_confirmacao(
+        titulo="Descartar alterações?",
+        texto="O que você preencheu nesta automação ainda não foi salvo.",
+        botao="Descartar",
+        ao_confirmar=E.descartar,
+        aberto=E.confirmar_descarte,
+        ao_mudar=E.mudar_descarte,
+        voltar="Continuar editando",
     )
 
 

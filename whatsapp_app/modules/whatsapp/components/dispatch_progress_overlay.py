@@ -21,6 +21,7 @@ from whatsapp_app.modules.whatsapp.estado_disparo import (
     FASE_REIVINDICANDO,
 )
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
+from whatsapp_app.ui.componentes import botao_fechar
 
 E = EstadoWhatsapp
 
@@ -220,13 +221,7 @@ def _painel() -> rx.Component:
                 ),
                 class_name="wa-wpp-overlay-cabecalho-texto",
             ),
-            rx.icon_button(
-                rx.icon("x", size=16),
-                variant="ghost",
-                color_scheme="gray",
-                on_click=E.fechar_overlay,
-                aria_label="Fechar painel do disparo",
-            ),
+            botao_fechar("Fechar painel do disparo", 16, on_click=E.fechar_overlay),
             class_name="wa-wpp-overlay-cabecalho",
         ),
         rx.el.ol(

@@ -9,8 +9,8 @@ from typing import Any
 
 import reflex as rx
 
+from whatsapp_app.modules.whatsapp.components.secao import contagem, topo_secao
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
-from whatsapp_app.ui import tokens as t
 
 ID_TITULO = "secao-historico-disparos"
 # Status → (colour, icon); the word always goes with them (ui.md: never colour alone).
@@ -69,20 +69,11 @@ def _linha(linha: Any) -> rx.Component:
 def historico_disparos() -> rx.Component:
     e = EstadoWhatsapp
     return rx.el.section(
-        rx.el.div(
-            rx.el.div(
-                rx.el.h2("Disparos manuais", id=ID_TITULO, style=t.ESTILO_TITULO_SECAO),
-                rx.cond(
-                    e.historico_total > 0,
-                    rx.el.span(e.historico_total, class_name="wa-wpp-contagem wa-num"),
-                ),
-                class_name="wa-wpp-secao-titulo",
-            ),
-            rx.el.p(
-                "Cada “Disparar agora”: quem disparou, quando e o que saiu.",
-                class_name="wa-wpp-meta",
-            ),
-            class_name="wa-wpp-secao-topo wa-wpp-secao-topo-coluna",
+        topo_secao(
+            "Disparos manuais",
+            ID_TITULO,
+            rx.cond(e.historico_total > 0, contagem(e.historico_total)),
+            descricao="Cada “Disparar agora”: quem disparou, quando e o que saiu.",
         ),
         rx.cond(
             e.historico_linhas.length() > 0,  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from whatsapp_app.modules.whatsapp.components.instancia_dialogos import (
     dialogo_excluir,
     dialogo_renomear,
 )
+from whatsapp_app.modules.whatsapp.components.secao import topo_secao
 from whatsapp_app.modules.whatsapp.state import EstadoWhatsapp
 from whatsapp_app.modules.whatsapp.theme import (
     ESTILO_NUMERO_GRANDE,
@@ -146,7 +147,7 @@ def _menu(inst: ObjectVar) -> rx.Component:
 
 def _cartao_instancia(inst: ObjectVar) -> rx.Component:
     id_nome = f"instancia-{inst['id']}"
-    return rx.box(
+    return cartao(
         rx.el.div(
             _icone_provider(inst["provider"]),
             rx.el.div(
@@ -207,8 +208,7 @@ def _cartao_instancia(inst: ObjectVar) -> rx.Component:
             EstadoWhatsapp.pode_gerir,
             rx.el.div(_acao_principal(inst), class_name="wa-wpp-cartao-acoes"),
         ),
-        class_name="wa-cartao wa-wpp-cartao",
-        style=t.ESTILO_CARTAO,
+        class_name="wa-wpp-cartao",
         role="article",
         aria_labelledby=id_nome,
         data_status=inst["status"],
@@ -267,17 +267,14 @@ def _ao_vivo() -> rx.Component:
 
 def instances_list() -> rx.Component:
     return rx.el.section(
-        rx.el.div(
-            rx.el.div(
-                rx.el.h2("Instâncias", id=ID_TITULO, style=t.ESTILO_TITULO_SECAO),
-                _ao_vivo(),
-                class_name="wa-wpp-secao-titulo",
-            ),
-            rx.cond(
+        topo_secao(
+            "Instâncias",
+            ID_TITULO,
+            _ao_vivo(),
+            acao=rx.cond(
                 EstadoWhatsapp.eh_admin & (EstadoWhatsapp.instancias.length() > 0),  # type: ignore[attr-defined]
                 _botao_nova_instancia(),
             ),
-            class_name="wa-wpp-secao-topo",
         ),
         rx.cond(
             EstadoWhatsapp.carregando,
