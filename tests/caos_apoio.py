@@ -102,6 +102,7 @@ def semear(
     Jobs are due ``atraso_s`` from now (negative: already due)."""
     from tests.factories import criar_automacao, criar_empresa
     from whatsapp_app import db
+    from whatsapp_app.envio import renderizar_mensagem
     from whatsapp_app.models import (
         Lead,
         LeadEstagioHistorico,
@@ -111,7 +112,7 @@ def semear(
         novo_id,
     )
     from whatsapp_app.tempo import agora
-    from whatsapp_app.whatsapp_automations import chave_idempotencia, renderizar_mensagem
+    from whatsapp_app.whatsapp_automations import chave_idempotencia
 
     empresa = criar_empresa(f"Empresa {sufixo}", sufixo=sufixo)
     automacoes = [criar_automacao(empresa, estagio=1, atrasos=(0,)) for _ in range(n_instancias)]

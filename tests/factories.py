@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 
-from whatsapp_app import db
+from whatsapp_app import db, leads
 from whatsapp_app.auth import Contexto, hash_senha
 from whatsapp_app.models import (
     Empresa,
@@ -191,3 +194,68 @@ def contexto_de(empresa: EmpresaTeste, perfil: str) -> Contexto:
         tema="system",
         nome_empresa="Empresa Teste",
     )
+
+
+def mover(empresa: EmpresaTeste, id_lead: str, estagio: int = 1) -> leads.ResultadoMovimento:
+    """Move the lead to the company's ``estagio``-th stage in a transaction of its own."""
+    with db.sessao() as s:
+        return leads.mover_lead(
+            sessao=s,
+            id_empresa=empresa.id,
+            id_lead=id_lead,
+            id_estagio_destino=empresa.estagios[estagio],
+        )
+
+
+def entradas_no_estagio(id_lead: str, id_estagio: str) -> list[LeadEstagioHistorico]:
+    """The lead's history rows of its entries into ``id_estagio``."""
+    with db.sessao() as s:
+        return list(
+            s.exec(
+                select(LeadEstagioHistorico).where(
+                    LeadEstagioHistorico.id_lead == id_lead,
+                    LeadEstagioHistorico.id_estagio == id_estagio,
+                )
+            ).all()
+        )
+
+
+def agendar(
+    empresa: EmpresaTeste,
+    n: int,
+    *,
+    atrasos: tuple[int, ...] = (0,),
+    id_instancia: str | None = None,
+    telefone: str = "+55119876{:05d}",
+) -> list[str]:
+    """An automation on stage 1 and ``n`` leads moved there (each gets its jobs); the leads."""
+    criar_automacao(empresa, estagio=1, atrasos=atrasos, id_instancia=id_instancia)
+    ids = []
+    for i in range(n):
+        ids.append(criar_lead(empresa, nome=f"Lead {i}", telefone=telefone.format(i)))
+        mover(empresa, ids[-1])
+    return ids
+
+
+def resumo_despacho(**valores: int) -> dict[str, int]:
+    """A dispatch summary as the API answers it: every field, the ones not given at 0."""
+    campos = ("claimed", "sent", "failed", "retried", "uncertain", "skipped_already_claimed")
+    return {**dict.fromkeys((*campos, "cancelled"), 0), **valores}
+
+
+@contextmanager
+def comandos_sql(filtro: Callable[[str], bool] = lambda _sql: True) -> Iterator[list[str]]:
+    """The SQL statements this process sends while inside that ``filtro`` keeps (BEGIN
+    excluded), whitespace collapsed."""
+    vistos: list[str] = []
+
+    def _anotar(_c: Any, _cur: Any, sql: str, *_a: Any) -> None:
+        if not sql.lstrip().upper().startswith("BEGIN") and filtro(sql):
+            vistos.append(" ".join(sql.split()))
+
+    motor = db.engine()
+    sa.event.listen(motor, "before_cursor_execute", _anotar)
+    try:
+        yield vistos
+    finally:
+        sa.event.remove(motor, "before_cursor_execute", _anotar)

@@ -111,3 +111,17 @@ class ProvedorTeste:
 
     def confirmar_envio(self, **_kwargs: Any) -> ResultadoConfirmacao:
         return ResultadoConfirmacao(Confirmacao.DESCONHECIDO)
+
+
+class ProvedorSegurado(ProvedorTeste):
+    """Holds every send (after ``envio_iniciado_em`` was written) until the test releases it."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.em_voo = threading.Semaphore(0)
+        self.liberar = threading.Event()
+
+    def enviar_texto(self, **dados: Any) -> Any:
+        self.em_voo.release()
+        assert self.liberar.wait(10), "o teste não liberou o envio"
+        return super().enviar_texto(**dados)

@@ -11,7 +11,13 @@ import sqlalchemy as sa
 import time_machine
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import (
+    criar_automacao,
+    criar_empresa,
+    criar_lead,
+    entradas_no_estagio,
+    login,
+)
 from tests.processos import mover_em_processo
 from whatsapp_app import db
 from whatsapp_app.models import Lead, LeadEstagioHistorico, WhatsappAutomacaoAgendamento
@@ -92,14 +98,7 @@ def test_mesmo_movimento_concorrente_em_20_processos(banco, reentrada):
     assert sum(not r["noop"] for r in resultados) == 1
     assert sum(r["agendamentos_criados"] for r in resultados) == 2
     assert len(_jobs(lead)) == 2
-    with db.sessao() as s:
-        entradas = s.exec(
-            select(LeadEstagioHistorico).where(
-                LeadEstagioHistorico.id_lead == lead,
-                LeadEstagioHistorico.id_estagio == empresa.estagios[1],
-            )
-        ).all()
-    assert [e.ordinal for e in entradas] == [1]
+    assert [e.ordinal for e in entradas_no_estagio(lead, empresa.estagios[1])] == [1]
 
 
 def test_movimento_para_o_mesmo_estagio_nao_escreve_nada(cliente, cenario):

@@ -4,35 +4,22 @@ process (or the database) changes is refused within the TTL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 import time_machine
 from sqlmodel import col
 
-from tests.factories import criar_empresa, login
+from tests.factories import comandos_sql, criar_empresa, login
 from whatsapp_app import auth, db
 from whatsapp_app.config import configuracoes
 from whatsapp_app.models import SessaoUsuario, Usuario
 from whatsapp_app.tempo import agora
 
 
-@contextmanager
-def _consultas_de_sessao() -> Iterator[list[str]]:
-    vistos: list[str] = []
-
-    def _anotar(_c: Any, _cur: Any, sql: str, *_a: Any) -> None:
-        if "sessao_usuario" in sql:
-            vistos.append(sql)
-
-    sa.event.listen(db.engine(), "before_cursor_execute", _anotar)
-    try:
-        yield vistos
-    finally:
-        sa.event.remove(db.engine(), "before_cursor_execute", _anotar)
+def _consultas_de_sessao() -> AbstractContextManager[list[str]]:
+    return comandos_sql(lambda sql: "sessao_usuario" in sql)
 
 
 def _me(cliente, cabecalho) -> int:  # type: ignore[no-untyped-def]

@@ -291,8 +291,8 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
     """The same chaos on both deployment shapes: standalone workers, and app processes whose
     in-app scheduler dispatches (SIGKILLed as a whole process group, restarted at once)."""
     from whatsapp_app.config import configuracoes
+    from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
     from whatsapp_app.tempo import agora
-    from whatsapp_app.whatsapp_automations import recuperar_reivindicacoes_vencidas
 
     n = N_JOBS
     rng = random.Random(SEMENTE)
@@ -513,12 +513,10 @@ def test_reaper_nao_reenvia_envio_ainda_em_andamento(banco, monkeypatch):
     from whatsapp_app import db
     from whatsapp_app.config import configuracoes
     from whatsapp_app.models import WhatsappInstancia
+    from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
     from whatsapp_app.simulador.servidor import iniciar_em_thread
     from whatsapp_app.tempo import agora
-    from whatsapp_app.whatsapp_automations import (
-        processar_agendamentos_follow_up_whatsapp,
-        recuperar_reivindicacoes_vencidas,
-    )
+    from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
     espera_vaga_s, latencia_s, timeout_s, prazo_s = 6.0, 4.0, 6.0, 6.5  # prazo > timeout
     with iniciar_em_thread(criar_sob_demanda=True) as sim:

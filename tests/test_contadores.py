@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from prometheus_client import REGISTRY
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead
+from tests.factories import criar_automacao, criar_empresa, criar_lead, mover
 from tests.provedor_falso import ProvedorTeste, ServidorContador
-from whatsapp_app import contadores, db, leads
+from whatsapp_app import contadores, db, recuperacao, saude_despacho
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.config import configuracoes
 from whatsapp_app.models import WhatsappAutomacaoAgendamento, WhatsappContadorDespacho
@@ -52,6 +53,24 @@ def _por_nome(id_empresa: str) -> dict[str, int]:
 
 def _processo(codigo: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", codigo], env=dict(os.environ))
+
+
+def test_somar_conta_uma_vez_no_prometheus_e_na_tabela(banco) -> None:
+    """Every counter of the page is also this process's Prometheus counter of the same name:
+    one call counts both, by the same amount."""
+    empresa = criar_empresa()
+    nomes = sorted(saude_despacho.CAMPOS)
+
+    def prometheus() -> dict[str, float]:
+        return {nome: REGISTRY.get_sample_value(f"{nome}_total") or 0.0 for nome in nomes}
+
+    antes = prometheus()
+    for nome in nomes:
+        contadores.somar(nome, empresa.id, 2)
+    assert contadores.descarregar() == 2 * len(nomes)
+    depois = prometheus()
+    assert {nome: depois[nome] - antes[nome] for nome in nomes} == dict.fromkeys(nomes, 2.0)
+    assert _por_nome(empresa.id) == dict.fromkeys(nomes, 2)
 
 
 def test_dois_processos_somam_na_mesma_linha(banco) -> None:
@@ -136,29 +155,19 @@ def servidor() -> Iterator[ServidorContador]:
         yield s
 
 
-def _mover(empresa, id_lead: str, estagio: int) -> None:  # type: ignore[no-untyped-def]
-    with db.sessao() as s:
-        leads.mover_lead(
-            sessao=s,
-            id_empresa=empresa.id,
-            id_lead=id_lead,
-            id_estagio_destino=empresa.estagios[estagio],
-        )
-
-
 def test_despacho_agendamento_e_resposta_contam_na_tabela(banco, servidor, monkeypatch) -> None:
     monkeypatch.setenv("DESPACHO_MSGS_POR_SEGUNDO", "80")
     configuracoes.cache_clear()
     empresa = criar_empresa()
     criar_automacao(empresa, estagio=1, atrasos=(0, 600))
     lead = criar_lead(empresa)
-    _mover(empresa, lead, 1)  # two steps scheduled
-    _mover(empresa, lead, 0)  # left the stage: cancelled
-    _mover(empresa, lead, 1)  # same keys again (uma_vez): both refused
+    mover(empresa, lead, 1)  # two steps scheduled
+    mover(empresa, lead, 0)  # left the stage: cancelled
+    mover(empresa, lead, 1)  # same keys again (uma_vez): both refused
     assert _por_nome(empresa.id) == {"jobs_duplicate_blocked": 2}
 
     outro = criar_lead(empresa, nome="João", telefone="+5511912345678")
-    _mover(empresa, outro, 1)
+    mover(empresa, outro, 1)
     resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
         id_empresa=empresa.id, fabrica_provedor=lambda _i: ProvedorTeste(servidor.url)
     )
@@ -182,8 +191,8 @@ def test_reaper_conta_recuperados_e_incertos(banco, servidor) -> None:
     empresa = criar_empresa()
     criar_automacao(empresa, estagio=1, atrasos=(0,))
     parado, enviando = criar_lead(empresa), criar_lead(empresa, telefone="+5511912345678")
-    _mover(empresa, parado, 1)
-    _mover(empresa, enviando, 1)
+    mover(empresa, parado, 1)
+    mover(empresa, enviando, 1)
     inicio = agora()
     with db.sessao() as s:
         ids = dict(
@@ -207,7 +216,7 @@ def test_reaper_conta_recuperados_e_incertos(banco, servidor) -> None:
             )
     with time_machine.travel(inicio + timedelta(minutes=10), tick=False):
         # The fake provider cannot confirm the started send: INCERTO.
-        resultado = automacoes.recuperar_reivindicacoes_vencidas(
+        resultado = recuperacao.recuperar_reivindicacoes_vencidas(
             fabrica_provedor=lambda _i: ProvedorTeste(servidor.url)
         )
     assert resultado == {"pendentes": 1, "enviados": 0, "incertos": 1}

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import criar_automacao, criar_empresa, criar_lead, login, mover
 from tests.test_webhooks import SEGREDO, evolution, instancia
-from whatsapp_app import db, leads
+from whatsapp_app import db
 from whatsapp_app.conversa import eh_optout, normalizar_palavra
 from whatsapp_app.models import (
     AuditoriaLead,
@@ -83,16 +83,6 @@ def ler_lead(id_lead: str) -> Lead:
 def mensagens() -> list[WhatsappMensagem]:
     with db.sessao() as s:
         return list(s.exec(select(WhatsappMensagem)).all())
-
-
-def mover(empresa, id_lead: str, estagio: int) -> leads.ResultadoMovimento:  # type: ignore[no-untyped-def]
-    with db.sessao() as s:
-        return leads.mover_lead(
-            sessao=s,
-            id_empresa=empresa.id,
-            id_lead=id_lead,
-            id_estagio_destino=empresa.estagios[estagio],
-        )
 
 
 def contador(nome: str) -> float:

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead
-from whatsapp_app import agendador, db, despertador, leads
+from tests.factories import criar_automacao, criar_empresa, criar_lead, mover
+from whatsapp_app import agendador, db, despertador
 from whatsapp_app.config import configuracoes
 from whatsapp_app.models import WhatsappAutomacaoAgendamento
 from whatsapp_app.simulador.servidor import iniciar_em_thread
@@ -48,16 +48,6 @@ def _ouvidos(ouvinte: despertador.Ouvinte) -> list[str]:
     return avisos[: avisos.index("fim")]
 
 
-def _mover(empresa, id_lead: str, estagio: int = 1) -> None:  # type: ignore[no-untyped-def]
-    with db.sessao() as s:
-        leads.mover_lead(
-            sessao=s,
-            id_empresa=empresa.id,
-            id_lead=id_lead,
-            id_estagio_destino=empresa.estagios[estagio],
-        )
-
-
 def test_aviso_chega_no_commit_e_nunca_de_um_rollback(banco) -> None:  # type: ignore[no-untyped-def]
     contador = Contador()
     ouvinte = despertador.Ouvinte(contador).iniciar()
@@ -84,10 +74,10 @@ def test_mover_com_etapa_imediata_acorda_o_ouvinte(banco) -> None:  # type: igno
     ouvinte = despertador.Ouvinte(contador).iniciar()
     try:
         assert ouvinte.pronto.wait(PRAZO_S)
-        _mover(empresa, lead, 1)
+        mover(empresa, lead, 1)
         assert _ouvidos(ouvinte) == [], "a job due in an hour wakes nobody"
         criar_automacao(empresa, estagio=2, atrasos=(0, 60))
-        _mover(empresa, lead, 2)
+        mover(empresa, lead, 2)
         assert _ouvidos(ouvinte) == [""], "the move that scheduled a job due now woke it, once"
         assert contador.evento.is_set()
     finally:
@@ -113,15 +103,15 @@ def test_agendador_envia_etapa_imediata_sem_esperar_o_tick(banco, monkeypatch) -
             while agendador.estado["rodadas"] == rodadas_antes:  # the start's own first round
                 assert time.monotonic() < fim, "the scheduler ran its first round"
                 time.sleep(0.05)
-            _mover(empresa, lead)
+            mover(empresa, lead)
             while _status() != {"ENVIADO": 1}:
                 assert time.monotonic() < fim, f"the job went out without a tick: {_status()}"
                 time.sleep(0.05)
         finally:
             agendador.parar_agendador(tarefas)
-            from whatsapp_app import whatsapp_automations
+            from whatsapp_app import despacho_controle
 
-            whatsapp_automations.retomar()
+            despacho_controle.retomar()
         assert simulador.simulador.contagem()["total"] == 1
 
 

@@ -9,13 +9,24 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import time_machine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from tests.factories import criar_automacao, criar_empresa, criar_instancia, criar_lead, login
-from tests.provedor_falso import ProvedorTeste, ServidorContador
+from tests.factories import (
+    agendar,
+    comandos_sql,
+    criar_automacao,
+    criar_empresa,
+    criar_instancia,
+    criar_lead,
+    login,
+    mover,
+    resumo_despacho,
+)
+from tests.provedor_falso import ProvedorSegurado, ProvedorTeste, ServidorContador
 from tests.providers.falso import porta_fechada
-from whatsapp_app import db, disparos, leads, whatsapp_automations
+from whatsapp_app import db, disparos, whatsapp_automations
 from whatsapp_app.config import configuracoes
 from whatsapp_app.models import WhatsappAutomacaoAgendamento, WhatsappDisparoManual
 from whatsapp_app.tempo import agora
@@ -36,35 +47,6 @@ def servidor():  # type: ignore[no-untyped-def]
         yield s
 
 
-class ProvedorSegurado(ProvedorTeste):
-    """Holds every send (after ``envio_iniciado_em`` was written) until the test releases it."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.em_voo = threading.Semaphore(0)
-        self.liberar = threading.Event()
-
-    def enviar_texto(self, **dados: Any) -> Any:
-        self.em_voo.release()
-        assert self.liberar.wait(10), "o teste não liberou o envio"
-        return super().enviar_texto(**dados)
-
-
-def _agendar(empresa: Any, n: int, *, id_instancia: str | None = None) -> None:
-    criar_automacao(empresa, estagio=1, atrasos=(0,), id_instancia=id_instancia)
-    for i in range(n):
-        lead = criar_lead(
-            empresa, nome=f"Lead {i}", telefone=f"+55119{id(empresa) % 97:02d}{i:05d}0"
-        )
-        with db.sessao() as s:
-            leads.mover_lead(
-                sessao=s,
-                id_empresa=empresa.id,
-                id_lead=lead,
-                id_estagio_destino=empresa.estagios[1],
-            )
-
-
 def _jobs() -> list[WhatsappAutomacaoAgendamento]:
     with db.sessao() as s:
         return list(s.exec(select(WhatsappAutomacaoAgendamento)).all())
@@ -77,6 +59,28 @@ def _linha(id_disparo: str) -> WhatsappDisparoManual:
         return linha
 
 
+def _iniciar(empresa: Any, nome_usuario: str | None = None) -> str:
+    with db.sessao() as s:
+        return disparos.iniciar_disparo(
+            sessao=s, id_empresa=empresa.id, id_usuario=None, nome_usuario=nome_usuario
+        ).id
+
+
+def _em_segundo_plano(
+    empresa: Any, id_disparo: str, provedor: ProvedorTeste
+) -> tuple[threading.Thread, dict[str, Any]]:
+    """``executar_disparo`` in a thread (not started); the dict gets its final row."""
+    final: dict[str, Any] = {}
+    execucao = threading.Thread(
+        target=lambda: final.update(
+            disparos.executar_disparo(
+                id_empresa=empresa.id, id_disparo=id_disparo, fabrica_provedor=lambda _i: provedor
+            )
+        )
+    )
+    return execucao, final
+
+
 def _gestor(empresa: Any) -> tuple[str | None, str]:
     return empresa.ids_usuarios["gestor"], "gestor a"
 
@@ -85,7 +89,7 @@ def test_disparo_roda_em_rodadas_e_soma_o_resumo_na_linha(banco, servidor, monke
     monkeypatch.setenv("DESPACHO_LOTE", "2")
     configuracoes.cache_clear()
     empresa = criar_empresa()
-    _agendar(empresa, 5)
+    agendar(empresa, 5)
     id_usuario, nome = _gestor(empresa)
 
     disparo = disparos.disparar(
@@ -96,15 +100,9 @@ def test_disparo_roda_em_rodadas_e_soma_o_resumo_na_linha(banco, servidor, monke
     )
 
     assert disparo["status"] == "CONCLUIDO"
-    assert disparo["resumo"] == {
-        "claimed": 5,
-        "sent": 5,
-        "failed": 0,
-        "retried": 0,
-        "uncertain": 0,
-        "skipped_already_claimed": 0,
-        "cancelled": 0,
-    }, "three rounds of at most 2 claims, summed"
+    assert disparo["resumo"] == resumo_despacho(claimed=5, sent=5), (
+        "three rounds of at most 2 claims, summed"
+    )
     assert (disparo["id_usuario"], disparo["nome_usuario"]) == (id_usuario, "gestor a")
     assert disparo["concluido_em"] >= disparo["iniciado_em"]
     assert disparo["motivo_falha"] is None and disparo["cancelamento_solicitado_em"] is None
@@ -120,21 +118,11 @@ def test_cancelar_no_meio_devolve_os_nao_iniciados_e_termina_os_iniciados(
     monkeypatch.setenv("DESPACHO_LOTE", "6")
     configuracoes.cache_clear()
     empresa = criar_empresa()
-    _agendar(empresa, 8)  # one round claims 6; 2 stay unclaimed
+    agendar(empresa, 8)  # one round claims 6; 2 stay unclaimed
     devidos = {j.id: j.agendado_para for j in _jobs()}
     provedor = ProvedorSegurado(servidor.url)
-    with db.sessao() as s:
-        id_disparo = disparos.iniciar_disparo(
-            sessao=s, id_empresa=empresa.id, id_usuario=None, nome_usuario="gestor a"
-        ).id
-    final: dict[str, Any] = {}
-    execucao = threading.Thread(
-        target=lambda: final.update(
-            disparos.executar_disparo(
-                id_empresa=empresa.id, id_disparo=id_disparo, fabrica_provedor=lambda _i: provedor
-            )
-        )
-    )
+    id_disparo = _iniciar(empresa, "gestor a")
+    execucao, final = _em_segundo_plano(empresa, id_disparo, provedor)
     execucao.start()
     try:
         for _ in range(2):  # both sends in flight: their envio_iniciado_em is written
@@ -168,13 +156,65 @@ def test_cancelar_no_meio_devolve_os_nao_iniciados_e_termina_os_iniciados(
     )
 
 
+def test_cancelamento_de_outro_processo_chega_pelo_batimento(banco, servidor, monkeypatch):
+    """A cancel written by another process (no notice in this one) reaches the run at its next
+    heartbeat, the write that also stores the summary so far; the send threads never read or
+    write the row (they only look at a flag)."""
+    for nome, valor in {
+        "DESPACHO_CONCORRENCIA": "2",
+        "DESPACHO_LOTE": "6",
+        "BATIMENTO_INTERVALO_S": "60",  # no heartbeat on its own during the test: we run it
+        "BATIMENTO_PRAZO_S": "120",
+    }.items():
+        monkeypatch.setenv(nome, valor)
+    monkeypatch.setattr(disparos, "INTERVALO_ACOMPANHAMENTO_S", 60.0)
+    configuracoes.cache_clear()
+    empresa = criar_empresa()
+    agendar(empresa, 8)
+    provedor = ProvedorSegurado(servidor.url)
+    id_disparo = _iniciar(empresa)
+    execucao, final = _em_segundo_plano(empresa, id_disparo, provedor)
+
+    def da_linha_numa_thread_de_envio(sql: str) -> bool:
+        envio = threading.current_thread().name.startswith("ThreadPoolExecutor")
+        return envio and "whatsapp_disparo_manual" in sql
+
+    with comandos_sql(da_linha_numa_thread_de_envio) as das_threads_de_envio:
+        execucao.start()
+        try:
+            for _ in range(2):
+                assert provedor.em_voo.acquire(timeout=10), "os envios não começaram"
+            with db.sessao() as s:
+                s.execute(
+                    sa.update(WhatsappDisparoManual)
+                    .where(col(WhatsappDisparoManual.id) == id_disparo)
+                    .values(cancelamento_solicitado_em=agora())
+                )
+            acompanhamento = disparos._locais[id_disparo]
+            assert acompanhamento() is False, "no notice in this process: not seen yet"
+            assert _linha(id_disparo).resumo["claimed"] == 0
+            acompanhamento.sincronizar()  # what the run's heartbeat thread does
+            assert acompanhamento() is True
+            assert (_linha(id_disparo).resumo["claimed"], _linha(id_disparo).resumo["sent"]) == (
+                6,
+                0,
+            ), "the summary so far, written by the heartbeat"
+        finally:
+            provedor.liberar.set()
+            execucao.join(timeout=30)
+    assert not execucao.is_alive()
+
+    assert final["status"] == "CANCELADO"
+    assert (final["resumo"]["claimed"], final["resumo"]["sent"]) == (6, 2)
+    assert Counter(j.status for j in _jobs()) == {"ENVIADO": 2, "PENDENTE": 6}
+    assert das_threads_de_envio == []
+    assert id_disparo not in disparos._locais, "the run is forgotten once it ended"
+
+
 def test_cancelado_antes_de_comecar_nao_reivindica_nada(banco, servidor):
     empresa = criar_empresa()
-    _agendar(empresa, 3)
-    with db.sessao() as s:
-        id_disparo = disparos.iniciar_disparo(
-            sessao=s, id_empresa=empresa.id, id_usuario=None, nome_usuario=None
-        ).id
+    agendar(empresa, 3)
+    id_disparo = _iniciar(empresa)
     pedidos = []
     for _ in range(2):  # asking twice is harmless: the first request's time is kept
         with db.sessao() as s:
@@ -197,7 +237,7 @@ def test_cancelado_antes_de_comecar_nao_reivindica_nada(banco, servidor):
 
 def test_provedor_fora_do_ar_termina_em_falhou_com_motivo(banco):
     empresa = criar_empresa()
-    _agendar(empresa, 2)
+    agendar(empresa, 2)
     url = f"http://127.0.0.1:{porta_fechada()}"
     final = disparos.disparar(
         id_empresa=empresa.id,
@@ -217,13 +257,10 @@ def test_provedor_fora_do_ar_termina_em_falhou_com_motivo(banco):
 def test_filtro_de_instancia_so_envia_daquela_instancia(banco, servidor):
     empresa = criar_empresa()
     uma, outra = criar_instancia(empresa), criar_instancia(empresa)
-    _agendar(empresa, 2, id_instancia=uma)
+    agendar(empresa, 2, id_instancia=uma)
     criar_automacao(empresa, estagio=1, atrasos=(0,), id_instancia=outra)
     lead = criar_lead(empresa, nome="Outro", telefone="+5521987650000")
-    with db.sessao() as s:
-        leads.mover_lead(
-            sessao=s, id_empresa=empresa.id, id_lead=lead, id_estagio_destino=empresa.estagios[1]
-        )
+    mover(empresa, lead)
     # 2 leads moved before the second automation existed, the third fired both: 3 jobs on
     # "uma", 1 on "outra".
     final = disparos.disparar(
@@ -250,22 +287,14 @@ def test_rotas_historico_paginado_papeis_e_outra_empresa(banco, cliente, servido
         whatsapp_automations, "_fabrica_padrao", lambda _i: ProvedorTeste(servidor.url)
     )
     empresa = criar_empresa()
-    _agendar(empresa, 1)
+    agendar(empresa, 1)
     outra = criar_empresa("Outra", sufixo="b")
     gestor = login(cliente, empresa.usuarios["gestor"])
     vendedor = login(cliente, empresa.usuarios["vendedor"])
     gestor_b = login(cliente, outra.usuarios["gestor"])
 
     resumos = [cliente.post(ROTA_DISPARO, headers=gestor).json() for _ in range(3)]
-    assert resumos[0] == {
-        "claimed": 1,
-        "sent": 1,
-        "failed": 0,
-        "retried": 0,
-        "uncertain": 0,
-        "skipped_already_claimed": 0,
-        "cancelled": 0,
-    }, "the route still answers the summary"
+    assert resumos[0] == resumo_despacho(claimed=1, sent=1), "the route still answers the summary"
     assert [r["claimed"] for r in resumos[1:]] == [0, 0]
     assert cliente.post(ROTA_DISPARO, headers=vendedor).status_code == 403
 
@@ -311,10 +340,7 @@ def test_rotas_historico_paginado_papeis_e_outra_empresa(banco, cliente, servido
 def test_disparo_cujo_processo_morreu_fecha_como_falhou(banco):
     empresa = criar_empresa()
     with time_machine.travel(agora(), tick=False) as viagem:
-        with db.sessao() as s:
-            id_disparo = disparos.iniciar_disparo(
-                sessao=s, id_empresa=empresa.id, id_usuario=None, nome_usuario=None
-            ).id
+        id_disparo = _iniciar(empresa)
         viagem.shift(timedelta(seconds=15))  # under BATIMENTO_PRAZO_S (20 s): still alive
         with db.sessao() as s:
             itens = disparos.pagina_disparos(sessao=s, id_empresa=empresa.id)["itens"]

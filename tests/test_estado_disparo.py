@@ -20,9 +20,9 @@ import reflex as rx
 
 from tests.assincrono import rodar
 from tests.factories import agendar, contexto_de, criar_empresa
-from tests.provedor_falso import ServidorContador
+from tests.provedor_falso import ProvedorSegurado, ServidorContador
 from tests.providers.falso import porta_fechada
-from tests.test_disparos import ProvedorSegurado, _jobs
+from tests.test_disparos import _jobs
 from whatsapp_app import whatsapp_automations
 from whatsapp_app.config import configuracoes
 from whatsapp_app.modules.whatsapp import estado_disparo

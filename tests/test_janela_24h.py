@@ -17,16 +17,14 @@ import time_machine
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead
+from tests.factories import criar_automacao, criar_empresa, criar_lead, mover
 from tests.providers.falso import Resposta, ServidorFalso, servidor_falso
-from tests.test_conversa import jobs_do_lead, ler_lead, mensagens, mover
+from tests.test_conversa import jobs_do_lead, ler_lead, mensagens
 from tests.test_webhooks import APP_SECRET, VERIFY_TOKEN, assinar, instancia
 from whatsapp_app import db
+from whatsapp_app.envio import ERRO_FORA_DA_JANELA_SEM_MODELO
 from whatsapp_app.models import WhatsappAutomacaoEtapa
-from whatsapp_app.whatsapp_automations import (
-    ERRO_FORA_DA_JANELA_SEM_MODELO,
-    processar_agendamentos_follow_up_whatsapp,
-)
+from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
 NUMERO = "1000"
 TELEFONE = "+5511987654321"

@@ -4,34 +4,22 @@ guarantee (one transaction, no-op, cancellations, history ordinal under a concur
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import (
+    comandos_sql,
+    criar_automacao,
+    criar_empresa,
+    criar_lead,
+    entradas_no_estagio,
+    login,
+)
 from whatsapp_app import db, leads
 from whatsapp_app.models import Lead, LeadEstagioHistorico, WhatsappAutomacaoAgendamento
-
-
-@contextmanager
-def _comandos() -> Iterator[list[str]]:
-    """Every SQL statement this process sends while inside (BEGIN excluded)."""
-    vistos: list[str] = []
-
-    def _anotar(_c: Any, _cur: Any, sql: str, *_a: Any) -> None:
-        if not sql.lstrip().upper().startswith("BEGIN"):
-            vistos.append(" ".join(sql.split())[:80])
-
-    motor = db.engine()
-    sa.event.listen(motor, "before_cursor_execute", _anotar)
-    try:
-        yield vistos
-    finally:
-        sa.event.remove(motor, "before_cursor_execute", _anotar)
 
 
 def _mover(cliente, cabecalho, id_lead: str, destino: str):  # type: ignore[no-untyped-def]
@@ -56,7 +44,7 @@ def cenario(cliente):  # type: ignore[no-untyped-def]
 
 def test_movimento_completo_custa_cinco_comandos_e_nenhum_para_a_sessao(cliente, banco, cenario):
     empresa, lead, cabecalho = cenario
-    with _comandos() as vistos:
+    with comandos_sql() as vistos:
         resposta = _mover(cliente, cabecalho, lead, empresa.estagios[2])
 
     assert resposta.json() == {
@@ -77,13 +65,8 @@ def test_movimento_completo_custa_cinco_comandos_e_nenhum_para_a_sessao(cliente,
     else:
         # history insert, lead update, cancellations, configuration, inserts
         assert len(vistos) == 5, vistos
+    (historico,) = entradas_no_estagio(lead, empresa.estagios[2])
     with db.sessao() as s:
-        historico = s.exec(
-            select(LeadEstagioHistorico).where(
-                LeadEstagioHistorico.id_lead == lead,
-                LeadEstagioHistorico.id_estagio == empresa.estagios[2],
-            )
-        ).one()
         assert historico.id_estagio_anterior == empresa.estagios[1]
         assert historico.ordinal == 1
         assert historico.id_usuario == empresa.ids_usuarios["vendedor"]
@@ -121,7 +104,7 @@ def _estado(id_lead: str) -> tuple[Any, ...]:
 def test_mesmo_estagio_nao_muda_nenhuma_linha(cliente, banco, cenario):
     empresa, lead, cabecalho = cenario
     antes = _estado(lead)
-    with _comandos() as vistos:
+    with comandos_sql() as vistos:
         resposta = _mover(cliente, cabecalho, lead, empresa.estagios[1])
 
     assert resposta.json()["noop"] is True

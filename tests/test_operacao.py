@@ -9,13 +9,13 @@ import sqlalchemy as sa
 import time_machine
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import criar_automacao, criar_empresa, criar_lead, login, resumo_despacho
 from tests.provedor_falso import ProvedorTeste, ServidorContador
 from whatsapp_app import db, leads
 from whatsapp_app.models import AuditoriaAgendamento, WhatsappAutomacaoAgendamento
 from whatsapp_app.providers.base import Confirmacao, ResultadoConfirmacao
+from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
 from whatsapp_app.tempo import agora
-from whatsapp_app.whatsapp_automations import recuperar_reivindicacoes_vencidas
 
 
 def _um_job() -> tuple:
@@ -160,9 +160,9 @@ def test_reaper_reconcilia_envio_iniciado(banco, confirmacao, status, chave):
     if status == "ENVIADO":
         assert lido.provider_message_id == "wamid.X"
     # A dispatcher that wakes up late cannot overwrite the reconciled outcome.
-    from whatsapp_app.whatsapp_automations import _finalizar
+    from whatsapp_app.reivindicacao import finalizar
 
-    assert _finalizar(job, "morto:1", status="ERRO") is False
+    assert finalizar(job, "morto:1", status="ERRO") is False
 
 
 def test_acoes_do_operador_com_auditoria(cliente):
@@ -243,15 +243,7 @@ def test_endpoints_de_despacho_chamam_o_despachante(cliente, monkeypatch):
             "/api/internal/whatsapp/follow-up/dispatch",
             headers={"Authorization": "Bearer segredo-interno-123"},
         )
-    assert manual.json() == {
-        "claimed": 1,
-        "sent": 1,
-        "failed": 0,
-        "retried": 0,
-        "uncertain": 0,
-        "skipped_already_claimed": 0,
-        "cancelled": 0,
-    }
+    assert manual.json() == resumo_despacho(claimed=1, sent=1)
     assert interno.json()["claimed"] == 0
     assert _ler(job).status == "ENVIADO"
 

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import criar_automacao, criar_empresa, criar_instancia, criar_lead, login
-from tests.test_conversa import mover
+from tests.factories import (
+    criar_automacao,
+    criar_empresa,
+    criar_instancia,
+    criar_lead,
+    login,
+    mover,
+)
 from whatsapp_app import db
 from whatsapp_app.models import Lead, LeadEstagioHistorico, WhatsappAutomacaoAgendamento, novo_id
 from whatsapp_app.tempo import agora

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import time_machine
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
-from tests.test_conversa import ProvedorRoteirizado, jobs_do_lead, mover
+from tests.factories import criar_automacao, criar_empresa, criar_lead, login, mover
+from tests.test_conversa import ProvedorRoteirizado, jobs_do_lead
 from whatsapp_app.tempo import agora
 from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
@@ -30,6 +30,16 @@ def _pausar(cliente, automacao: str, gestor):  # type: ignore[no-untyped-def]
     return resposta.json()
 
 
+def _retomar(cliente, automacao: str, gestor, vencidos: str):  # type: ignore[no-untyped-def]
+    """Resume two hours later (two of the three steps fell due during the pause)."""
+    with time_machine.travel(agora() + timedelta(hours=2), tick=False):
+        return cliente.post(
+            f"/api/whatsapp/automations/{automacao}/retomar",
+            json={"vencidos": vencidos},
+            headers=gestor,
+        )
+
+
 def test_pausa_mantem_os_jobs_e_o_despachante_nao_os_pega(cliente) -> None:
     _empresa, automacao, lead, gestor = _cenario(cliente)
     assert _pausar(cliente, automacao, gestor)["agendamentos_pausados"] == 3
@@ -42,23 +52,15 @@ def test_pausa_mantem_os_jobs_e_o_despachante_nao_os_pega(cliente) -> None:
 def test_retomar_enviando_os_vencidos(cliente) -> None:
     _empresa, automacao, lead, gestor = _cenario(cliente)
     _pausar(cliente, automacao, gestor)
+    retomada = _retomar(cliente, automacao, gestor, "enviar")
+    assert retomada.status_code == 200, retomada.text
+    corpo = retomada.json()
+    assert (corpo["ativo"], corpo["agendamentos_retomados"], corpo["agendamentos_cancelados"]) == (
+        True,
+        3,
+        0,
+    )
     with time_machine.travel(agora() + timedelta(hours=2), tick=False):
-        retomada = cliente.post(
-            f"/api/whatsapp/automations/{automacao}/retomar",
-            json={"vencidos": "enviar"},
-            headers=gestor,
-        )
-        assert retomada.status_code == 200, retomada.text
-        corpo = retomada.json()
-        assert (
-            corpo["ativo"],
-            corpo["agendamentos_retomados"],
-            corpo["agendamentos_cancelados"],
-        ) == (
-            True,
-            3,
-            0,
-        )
         provedor = ProvedorRoteirizado()
         resumo = processar_agendamentos_follow_up_whatsapp(fabrica_provedor=lambda _i: provedor)
     assert resumo["sent"] == 2, "the two steps that fell due during the pause go out now"
@@ -68,12 +70,7 @@ def test_retomar_enviando_os_vencidos(cliente) -> None:
 def test_retomar_cancelando_os_vencidos(cliente) -> None:
     _empresa, automacao, lead, gestor = _cenario(cliente)
     _pausar(cliente, automacao, gestor)
-    with time_machine.travel(agora() + timedelta(hours=2), tick=False):
-        retomada = cliente.post(
-            f"/api/whatsapp/automations/{automacao}/retomar",
-            json={"vencidos": "cancelar"},
-            headers=gestor,
-        )
+    retomada = _retomar(cliente, automacao, gestor, "cancelar")
     assert retomada.status_code == 200, retomada.text
     assert retomada.json()["agendamentos_cancelados"] == 2
     assert retomada.json()["agendamentos_retomados"] == 1

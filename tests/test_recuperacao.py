@@ -104,12 +104,10 @@ def test_envio_lento_de_worker_vivo_nunca_e_tomado(banco, monkeypatch) -> None:
     """A send slower than the heartbeat deadline, by a dispatcher that is alive (beating):
     the reaper leaves it alone, and it is sent once."""
     from whatsapp_app.config import configuracoes
+    from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
     from whatsapp_app.simulador.servidor import iniciar_em_thread
     from whatsapp_app.tempo import agora
-    from whatsapp_app.whatsapp_automations import (
-        processar_agendamentos_follow_up_whatsapp,
-        recuperar_reivindicacoes_vencidas,
-    )
+    from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
     with iniciar_em_thread(criar_sob_demanda=True) as sim:
         for chave, valor in {

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import time_machine
+from prometheus_client import REGISTRY
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, login
+from tests.factories import criar_automacao, criar_empresa, criar_job, criar_lead, login
 from tests.providers.falso import esperar
 from tests.test_instancias import _sem_provedores_reais, sim  # noqa: F401  (fixtures)
 from whatsapp_app import db
@@ -73,30 +74,7 @@ def instancia_cloud(empresa, *, app_secret: str = APP_SECRET, numero: str = NUME
 def job(empresa, id_instancia: str, *, status: str = "ENVIADO", **extra: Any) -> str:  # type: ignore[no-untyped-def]
     """A job of an automation that sends through ``id_instancia``."""
     automacao = criar_automacao(empresa, id_instancia=id_instancia, atrasos=(0,))
-    lead = criar_lead(empresa)
-    with db.sessao() as s:
-        from sqlmodel import select
-
-        from whatsapp_app.models import WhatsappAutomacaoEtapa
-
-        etapa = s.exec(
-            select(WhatsappAutomacaoEtapa).where(
-                WhatsappAutomacaoEtapa.id_whatsapp_automacao == automacao
-            )
-        ).one()
-        linha = WhatsappAutomacaoAgendamento(
-            id_empresa=empresa.id,
-            id_lead=lead,
-            id_whatsapp_automacao=automacao,
-            id_etapa=etapa.id,
-            id_estagio_trigger=empresa.estagios[1],
-            chave_idempotencia=novo_id(),
-            status=status,
-            **extra,
-        )
-        s.add(linha)
-        s.flush()
-        return linha.id
+    return criar_job(empresa, criar_lead(empresa), automacao, status, **extra)
 
 
 def ler_job(id_job: str) -> WhatsappAutomacaoAgendamento:
@@ -427,7 +405,9 @@ def test_incerto_vira_enviado_com_a_prova_do_provedor(cliente) -> None:
     empresa = criar_empresa()
     id_job = job(empresa, instancia_cloud(empresa), status="INCERTO", ultimo_erro="sem resposta")
     envio = corpo_meta(status_meta("sent", wamid="wamid.X", id_job=id_job))
+    enviados_antes = REGISTRY.get_sample_value("jobs_sent_total") or 0.0
     assert meta(cliente, envio).json()["aplicados"] == 1
+    assert (REGISTRY.get_sample_value("jobs_sent_total") or 0.0) - enviados_antes == 1
     enviado = ler_job(id_job)
     assert (enviado.status, enviado.provider_message_id, enviado.status_entrega) == (
         "ENVIADO",

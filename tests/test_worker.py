@@ -12,8 +12,8 @@ from collections import Counter
 
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead
-from whatsapp_app import db, leads
+from tests.factories import agendar, criar_empresa
+from whatsapp_app import db
 from whatsapp_app.models import WhatsappAutomacaoAgendamento
 from whatsapp_app.simulador.servidor import iniciar_em_thread
 
@@ -23,20 +23,6 @@ PRAZO_S = 90.0
 def _status() -> Counter[str]:
     with db.sessao() as s:
         return Counter(s.exec(select(WhatsappAutomacaoAgendamento.status)).all())
-
-
-def _agendar(n: int) -> None:
-    empresa = criar_empresa()
-    criar_automacao(empresa, estagio=1, atrasos=(0,))
-    for i in range(n):
-        lead = criar_lead(empresa, nome=f"Lead {i}", telefone=f"+55119876{i:05d}")
-        with db.sessao() as s:
-            leads.mover_lead(
-                sessao=s,
-                id_empresa=empresa.id,
-                id_lead=lead,
-                id_estagio_destino=empresa.estagios[1],
-            )
 
 
 def _worker(banco, simulador) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
@@ -65,7 +51,7 @@ def _esperar(condicao, descricao: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_worker_envia_pelo_simulador_e_para_com_sigterm(banco):
-    _agendar(12)
+    agendar(criar_empresa(), 12)
     with iniciar_em_thread(criar_sob_demanda=True) as simulador:
         processo = _worker(banco, simulador)
         try:
@@ -83,7 +69,7 @@ def test_worker_envia_pelo_simulador_e_para_com_sigterm(banco):
 
 
 def test_sigterm_no_meio_de_um_lote_termina_os_envios_em_andamento(banco):
-    _agendar(40)
+    agendar(criar_empresa(), 40)
     with iniciar_em_thread(criar_sob_demanda=True) as simulador:
         simulador.simulador.definir_falhas({"latencia_ms": 300})
         processo = _worker(banco, simulador)

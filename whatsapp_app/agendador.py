@@ -19,11 +19,12 @@ from contextlib import asynccontextmanager, suppress
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from whatsapp_app import despertador, metricas
+from whatsapp_app import despacho_controle, despertador, metricas
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.conectividade import atualizar_conectividade
 from whatsapp_app.config import configuracoes
 from whatsapp_app.logs import configurar_logs, logger
+from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
 from whatsapp_app.tempo import agora
 
 _log = logger("agendador")
@@ -50,7 +51,7 @@ def _rodada(parar: threading.Event | None = None) -> None:
             _acordado.clear()
             try:
                 resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
-                    worker_id=automacoes.identificador_worker()
+                    worker_id=despacho_controle.identificador_worker()
                 )
             except Exception:
                 _log.exception("rodada do despacho falhou")
@@ -73,7 +74,7 @@ def _rodada(parar: threading.Event | None = None) -> None:
 
 def _varrer() -> None:
     try:
-        recuperados = automacoes.recuperar_reivindicacoes_vencidas()
+        recuperados = recuperar_reivindicacoes_vencidas()
     except Exception:
         _log.exception("varredura do reaper falhou")
         return
@@ -144,7 +145,7 @@ def criar_agendador(parar: threading.Event | None = None) -> Agendador:
 def parar_agendador(agendador: Agendador) -> None:
     """Stop claiming, give back the claims whose send has not started, let the sends in
     flight finish and be recorded, then stop."""
-    automacoes.solicitar_parada()
+    despacho_controle.solicitar_parada()
     agendador.shutdown(wait=True)
 
 
@@ -156,7 +157,7 @@ async def ciclo_de_vida() -> AsyncIterator[None]:
         _log.info("agendador desativado (AGENDADOR_ATIVO=false)")
         yield
         return
-    automacoes.retomar()
+    despacho_controle.retomar()
     agendador = criar_agendador()
     agendador.start()
     _log.info("agendador iniciado", extra={"intervalo_s": configuracoes().agendador_intervalo_s})

@@ -4,8 +4,9 @@ The Prometheus counters (``metricas``) live in each process; the page must be ri
 every process that dispatches, reaps or applies webhooks, so the same events are also summed
 into ``whatsapp_contador_despacho`` (one row per company, UTC hour and counter name).
 
-``somar`` only touches memory (a dict under a lock, thread-safe): it is cheap and safe inside
-any transaction. ``descarregar`` writes what was summed with one upsert
+``somar`` is the one call for these events: it increments the Prometheus counter of the same
+name (this process's ``/api/metrics``) and sums into memory (a dict under a lock, thread-safe),
+so it is cheap and safe inside any transaction. ``descarregar`` writes what was summed with one upsert
 (``INSERT ... ON CONFLICT (id_empresa, hora, nome) DO UPDATE SET valor = valor + excluded.valor``)
 and is called where no transaction of the caller is open: at the end of each dispatch round and
 reaper pass, after the commit of a transaction that counted something (``somar(...,
@@ -29,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from whatsapp_app import db
+from whatsapp_app import db, metricas
 from whatsapp_app.logs import logger
 from whatsapp_app.models import Empresa, WhatsappContadorDespacho
 from whatsapp_app.tempo import agora
@@ -43,16 +44,16 @@ RECUPERADOS = "jobs_reaped"
 INCERTOS = "jobs_uncertain"
 CANCELADOS_RESPOSTA = "jobs_cancelados_resposta"
 CANCELADOS_OPTOUT = "jobs_cancelados_optout"
-NOMES = (
-    REIVINDICADOS,
-    ENVIADOS,
-    DUPLICADOS_BLOQUEADOS,
-    REIVINDICACOES_PERDIDAS,
-    RECUPERADOS,
-    INCERTOS,
-    CANCELADOS_RESPOSTA,
-    CANCELADOS_OPTOUT,
-)
+_METRICAS = {
+    REIVINDICADOS: metricas.jobs_claimed,
+    ENVIADOS: metricas.jobs_sent,
+    DUPLICADOS_BLOQUEADOS: metricas.jobs_duplicate_blocked,
+    REIVINDICACOES_PERDIDAS: metricas.jobs_skipped_already_claimed,
+    RECUPERADOS: metricas.jobs_reaped,
+    INCERTOS: metricas.jobs_uncertain,
+    CANCELADOS_RESPOSTA: metricas.jobs_cancelados_resposta,
+    CANCELADOS_OPTOUT: metricas.jobs_cancelados_optout,
+}
 LINHAS_POR_COMANDO = 200  # SQLite caps bound parameters per statement (4 per row)
 
 _log = logger("contadores")
@@ -70,13 +71,15 @@ def hora_utc(momento: datetime) -> datetime:
 
 
 def somar(nome: str, id_empresa: str, n: int = 1, *, sessao: Session | None = None) -> None:
-    """Count ``n`` events of ``nome`` for the company, in the current hour.
+    """Count ``n`` events of ``nome`` for the company, in the current hour (and in the
+    process's Prometheus counter of that name, at once).
 
-    With ``sessao`` the count belongs to that transaction: it is kept only if it commits (then
-    written at once, after the commit) and dropped if it rolls back.
+    With ``sessao`` the table's count belongs to that transaction: it is kept only if it
+    commits (then written at once, after the commit) and dropped if it rolls back.
     """
     if n <= 0:
         return
+    _METRICAS[nome].inc(n)
     chave = (id_empresa, hora_utc(agora()), nome)
     if sessao is None:
         with _trava:

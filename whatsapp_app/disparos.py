@@ -6,6 +6,11 @@ due job is left, adding each round's summary to the row as it goes (so any proce
 page, can follow it). ``solicitar_cancelamento`` only marks the row: the run sees the mark
 between sends, claims nothing more, gives back the claims whose send has not started and lets
 the sends already started finish. The REST routes and the page call these functions.
+
+The send threads never touch the row: they read an in-memory flag (``_Acompanhamento``). The
+run's heartbeat thread writes the summary so far and reads the cancel mark every
+INTERVALO_ACOMPANHAMENTO_S (one statement); a cancel asked in this process sets the flag at
+its commit, one asked in another process is seen at the next heartbeat.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from sqlmodel import Session, col, select
 
 from whatsapp_app import db, paginacao
 from whatsapp_app.config import configuracoes
-from whatsapp_app.esquemas import ComDerivados, DisparoManualPublico, ResumoDespachoPublico
+from whatsapp_app.despacho_controle import Batimento, FabricaProvedor
+from whatsapp_app.esquemas import ComDerivados, DisparoManualPublico
 from whatsapp_app.fila import erro_legivel
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
@@ -29,22 +35,20 @@ from whatsapp_app.models import (
     WhatsappDisparoManual,
     WhatsappInstancia,
 )
+from whatsapp_app.reivindicacao import ResumoDespacho
 from whatsapp_app.tempo import agora
 from whatsapp_app.validacoes import Conflito, NaoEncontrado
-from whatsapp_app.whatsapp_automations import (
-    Batimento,
-    FabricaProvedor,
-    ResumoDespacho,
-    processar_agendamentos_follow_up_whatsapp,
-)
+from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
 
 _log = logger("disparos")
 _disparo = WhatsappDisparoManual.__table__  # type: ignore[attr-defined]
 
-CAMPOS_RESUMO = tuple(ResumoDespachoPublico.model_fields)
 # The outcomes a claim can end in (a claim given back untouched ends in none of them).
 DESFECHOS = ("sent", "failed", "retried", "uncertain", "cancelled")
 MAX_RODADAS = 1000  # a ceiling, never reached in practice: retries wait for their backoff
+# Seconds between two writes of a run's summary (the page reads it every 0.5 s) and reads of a
+# cancel asked in another process; never more than BATIMENTO_INTERVALO_S (it is the heartbeat).
+INTERVALO_ACOMPANHAMENTO_S = 0.5
 MOTIVO_ABANDONADO = (
     "O processo que fazia este disparo parou antes do fim. Os envios já feitos foram "
     "registrados; os que não começaram voltam para a fila."
@@ -57,16 +61,8 @@ ROTULOS_STATUS = {
 }
 
 
-def resumo_zerado() -> dict[str, int]:
-    return dict.fromkeys(CAMPOS_RESUMO, 0)
-
-
-def somar(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {campo: int(a.get(campo, 0)) + int(b.get(campo, 0)) for campo in CAMPOS_RESUMO}
-
-
 def disparo_publico(linha: WhatsappDisparoManual) -> dict[str, Any]:
-    publico = ComDerivados(linha, resumo=somar(resumo_zerado(), linha.resumo or {}))
+    publico = ComDerivados(linha, resumo={**ResumoDespacho().publico(), **(linha.resumo or {})})
     return DisparoManualPublico.model_validate(publico).model_dump(mode="json")
 
 
@@ -122,7 +118,7 @@ def iniciar_disparo(
         nome_usuario=nome_usuario,
         id_whatsapp_instancia=id_whatsapp_instancia,
         status=StatusDisparoManual.EM_ANDAMENTO.value,
-        resumo=resumo_zerado(),
+        resumo=ResumoDespacho().publico(),
         iniciado_em=agora(),
         batimento_em=agora(),
     )
@@ -149,6 +145,8 @@ def solicitar_cancelamento(*, sessao: Session, id_empresa: str, id_disparo: str)
     if linha.status != StatusDisparoManual.EM_ANDAMENTO.value:
         rotulo = ROTULOS_STATUS.get(linha.status, linha.status).lower()
         raise Conflito(f"Este disparo já terminou ({rotulo}): não há o que cancelar.")
+    # This process's run (if it is here) stops at the commit, without waiting for a heartbeat.
+    sa.event.listen(sessao, "after_commit", lambda _s: _avisar_cancelamento(id_disparo), once=True)
     _log.info("cancelamento de disparo solicitado", extra={"id_disparo": id_disparo})
     return disparo_publico(linha)
 
@@ -177,49 +175,43 @@ def encerrar_abandonados(*, sessao: Session, id_empresa: str) -> int:
     return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _bater(id_disparo: str) -> None:
-    """Refresh the run's heartbeat (a run that died goes silent: ``encerrar_abandonados``)."""
-    d = _disparo
-    with db.sessao() as sessao:
-        sessao.execute(sa.update(d).where(d.c.id == id_disparo).values(batimento_em=agora()))
-
-
 class _Acompanhamento:
-    """The ``deve_parar`` a run hands the dispatcher: called between sends (from its threads),
-    it writes the summary so far to the row when it changed and reads the cancel mark."""
+    """A run's link to its row. The dispatcher's ``deve_parar`` (asked between sends, from
+    every send thread) only reads ``cancelado``; ``sincronizar`` (the run's heartbeat thread)
+    writes the summary so far with the heartbeat and reads the cancel mark, in one statement."""
 
-    def __init__(self, id_disparo: str, anterior: dict[str, int], rodada: ResumoDespacho) -> None:
-        self._id = id_disparo
-        self._anterior = anterior
-        self._rodada = rodada
-        self._trava = threading.Lock()
-        self._gravado: dict[str, int] | None = None
-        self.cancelado = False
+    def __init__(self, id_disparo: str, *, cancelado: bool) -> None:
+        self.id = id_disparo
+        self.resumo = ResumoDespacho()  # every round adds to it
+        self.cancelado = threading.Event()
+        if cancelado:
+            self.cancelado.set()
 
     def __call__(self) -> bool:
-        with self._trava:
-            if self.cancelado:
-                return True
-            atual = somar(self._anterior, self._rodada.publico())
-            self.cancelado = _gravar_progresso(self._id, atual if atual != self._gravado else None)
-            self._gravado = atual
-            return self.cancelado
+        return self.cancelado.is_set()
 
-
-def _gravar_progresso(id_disparo: str, resumo: dict[str, int] | None) -> bool:
-    """Store the summary so far (when given); True when a cancel was requested."""
-    d = _disparo
-    with db.sessao() as sessao:
-        if resumo is not None:
-            sessao.execute(
+    def sincronizar(self) -> None:
+        d = _disparo
+        with db.sessao() as sessao:
+            pedido = sessao.execute(
                 sa.update(d)
-                .where(d.c.id == id_disparo, d.c.status == StatusDisparoManual.EM_ANDAMENTO.value)
-                .values(resumo=resumo)
-            )
-        pedido = sessao.execute(
-            sa.select(d.c.cancelamento_solicitado_em).where(d.c.id == id_disparo)
-        ).scalar_one_or_none()
-    return pedido is not None
+                .where(d.c.id == self.id, d.c.status == StatusDisparoManual.EM_ANDAMENTO.value)
+                .values(resumo=self.resumo.publico(), batimento_em=agora())
+                .returning(d.c.cancelamento_solicitado_em)
+            ).scalar_one_or_none()
+        if pedido is not None:
+            self.cancelado.set()
+
+
+_trava_locais = threading.Lock()
+_locais: dict[str, _Acompanhamento] = {}  # the runs going on in this process
+
+
+def _avisar_cancelamento(id_disparo: str) -> None:
+    with _trava_locais:
+        acompanhamento = _locais.get(id_disparo)
+    if acompanhamento is not None:
+        acompanhamento.cancelado.set()
 
 
 def _ultimo_erro(id_empresa: str, desde: Any) -> str:
@@ -254,28 +246,23 @@ def motivo_sem_envios(resumo: dict[str, int], erro_provedor: str) -> str | None:
 
 def _rodadas(
     id_empresa: str,
-    id_disparo: str,
     id_instancia: str | None,
     fabrica_provedor: FabricaProvedor | None,
-    total: dict[str, int],
+    acompanhamento: _Acompanhamento,
 ) -> None:
-    """Dispatcher rounds until nothing due is left or a cancel came; ``total`` sums them."""
+    """Dispatcher rounds until a round finishes nothing (nothing due is left, or every claim
+    was given back: window closed, shutting down) or a cancel came."""
     for _ in range(MAX_RODADAS):
-        rodada = ResumoDespacho()
-        acompanhamento = _Acompanhamento(id_disparo, dict(total), rodada)
-        resultado = processar_agendamentos_follow_up_whatsapp(
+        antes = acompanhamento.resumo.publico()
+        depois = processar_agendamentos_follow_up_whatsapp(
             id_empresa=id_empresa,
             id_whatsapp_instancia=id_instancia,
             fabrica_provedor=fabrica_provedor,
             deve_parar=acompanhamento,
-            resumo=rodada,
+            resumo=acompanhamento.resumo,
         )
-        total.update(somar(total, resultado))
-        _gravar_progresso(id_disparo, total)
-        terminou = resultado["claimed"] == 0
-        # Every claim given back (window closed, shutting down): nothing moves, stop.
-        parado = resultado["claimed"] > 0 and not any(resultado[c] for c in DESFECHOS)
-        if acompanhamento.cancelado or terminou or parado:
+        concluidos = sum(depois[c] - antes[c] for c in DESFECHOS)
+        if acompanhamento() or concluidos == 0:
             return
 
 
@@ -289,14 +276,23 @@ def executar_disparo(
     with db.sessao() as sessao:
         linha = obter_disparo(sessao=sessao, id_empresa=id_empresa, id_disparo=id_disparo)
         id_instancia, iniciado_em = linha.id_whatsapp_instancia, linha.iniciado_em
-    total = resumo_zerado()
+        acompanhamento = _Acompanhamento(
+            id_disparo, cancelado=linha.cancelamento_solicitado_em is not None
+        )
     motivo: str | None = None
+    with _trava_locais:
+        _locais[id_disparo] = acompanhamento
     try:
         with Batimento(
-            lambda: _bater(id_disparo), nome="batimento-disparo", extra={"id_disparo": id_disparo}
+            acompanhamento.sincronizar,
+            nome="batimento-disparo",
+            extra={"id_disparo": id_disparo},
+            intervalo=min(INTERVALO_ACOMPANHAMENTO_S, configuracoes().batimento_intervalo_s),
         ):
-            _rodadas(id_empresa, id_disparo, id_instancia, fabrica_provedor, total)
-        motivo = motivo_sem_envios(total, _ultimo_erro(id_empresa, iniciado_em))
+            _rodadas(id_empresa, id_instancia, fabrica_provedor, acompanhamento)
+        motivo = motivo_sem_envios(
+            acompanhamento.resumo.publico(), _ultimo_erro(id_empresa, iniciado_em)
+        )
     except Exception:
         referencia = uuid.uuid4().hex[:12]
         _log.exception(
@@ -306,7 +302,10 @@ def executar_disparo(
             f"O disparo parou por um erro inesperado (referência {referencia}). Os envios já "
             "feitos foram registrados; tente de novo."
         )
-    return _encerrar(id_empresa, id_disparo, total, motivo)
+    finally:
+        with _trava_locais:
+            _locais.pop(id_disparo, None)
+    return _encerrar(id_empresa, id_disparo, acompanhamento.resumo.publico(), motivo)
 
 
 def _encerrar(

@@ -12,7 +12,7 @@ status, is ``RespostaErro``; ``erros(...)`` documents the statuses a route can a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -380,6 +380,45 @@ class DisparoManualPublico(Publico):
     concluido_em: DataHora | None
     cancelamento_solicitado_em: DataHora | None
     motivo_falha: str | None = Field(description="Por que falhou, em pt-BR (só FALHOU).")
+
+
+# --- Saúde do despacho (saude_despacho.py) ---
+
+
+class ContagensDespacho(BaseModel):
+    reivindicados: int = Field(
+        description="Envios que um despachante assumiu (PENDENTE → PROCESSANDO)."
+    )
+    enviados: int = Field(description="Envios aceitos pelo provedor.")
+    duplicados_bloqueados: int = Field(
+        description="Agendamentos repetidos recusados pela chave de idempotência."
+    )
+    reivindicacoes_perdidas: int = Field(
+        description="Envios que outro despachante assumiu primeiro (disputa perdida)."
+    )
+    recuperados: int = Field(description="Envios de um despachante que parou, retomados.")
+    incertos: int = Field(description="Envios sem confirmação do provedor (INCERTO).")
+    cancelados_resposta: int = Field(description="Envios cancelados porque o lead respondeu.")
+    cancelados_optout: int = Field(description="Envios cancelados porque o lead se descadastrou.")
+
+
+class PontoHoraDespacho(BaseModel):
+    inicio: datetime = Field(description="Início da hora (UTC).")
+    contagens: ContagensDespacho
+
+
+class PontoDiaDespacho(BaseModel):
+    dia: date = Field(description="Dia no fuso horário da empresa.")
+    contagens: ContagensDespacho
+
+
+class SaudeDespachoPublica(BaseModel):
+    gerado_em: datetime
+    fuso_horario: str
+    ultimas_24h: ContagensDespacho
+    ultimos_7_dias: ContagensDespacho
+    por_hora: list[PontoHoraDespacho] = Field(description="As últimas 24 horas, da mais antiga.")
+    por_dia: list[PontoDiaDespacho] = Field(description="Os últimos 7 dias, do mais antigo.")
 
 
 class FlagPublica(BaseModel):

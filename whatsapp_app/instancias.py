@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -39,7 +39,8 @@ from whatsapp_app.providers.cloud_api import (
     GRAPH_BASE_URL_PADRAO,
     GRAPH_VERSION_PADRAO,
 )
-from whatsapp_app.providers.evolution import ErroProvedor, ProvedorEvolution
+from whatsapp_app.providers.comum import ErroProvedor
+from whatsapp_app.providers.evolution import ProvedorEvolution
 from whatsapp_app.providers.fabrica import AdaptadorProvedor
 from whatsapp_app.providers.guarda import EnderecoRecusado, verificar_url
 from whatsapp_app.tempo import agora
@@ -258,36 +259,43 @@ def _automacoes_da_instancia(id_empresa: str, id_instancia: str) -> sa.Select[An
     )
 
 
+def contar_se(*condicoes: Any) -> Any:
+    """``SUM(CASE WHEN <condicoes> THEN 1 ELSE 0 END)``, 0 over no row: one count of a query
+    that counts several things at once."""
+    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*condicoes), 1), else_=0)), 0)
+
+
+def colunas_da_fila(momento: datetime) -> dict[str, Any]:
+    """The queue stats (``FilaInstancia``) as aggregates over the jobs a query selects: one
+    instance's (``fila_da_instancia``) or, grouped, every instance's (``painel_whatsapp``)."""
+    t = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
+    desde = momento - JANELA_FILA
+    pendente = t.c.status == StatusAgendamento.PENDENTE.value
+    return {
+        "pendentes": contar_se(pendente),
+        "processando": contar_se(t.c.status == StatusAgendamento.PROCESSANDO.value),
+        "enviados_24h": contar_se(
+            t.c.status == StatusAgendamento.ENVIADO.value, t.c.enviado_em >= desde
+        ),
+        "erros_24h": contar_se(
+            t.c.status == StatusAgendamento.ERRO.value, t.c.atualizado_em >= desde
+        ),
+        "incertos": contar_se(t.c.status == StatusAgendamento.INCERTO.value),
+        "vencidos": contar_se(pendente, t.c.agendado_para <= momento),  # due now
+    }
+
+
 def fila_da_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) -> dict[str, int]:
     """Queue stats of the jobs of every automation that sends through this instance."""
     t = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
-    desde = agora() - JANELA_FILA
-
-    def contar(*condicoes: Any) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*condicoes), 1), else_=0)), 0)
-
+    colunas = colunas_da_fila(agora())
     linha = sessao.execute(
-        sa.select(
-            contar(t.c.status == StatusAgendamento.PENDENTE.value),
-            contar(t.c.status == StatusAgendamento.PROCESSANDO.value),
-            contar(t.c.status == StatusAgendamento.ENVIADO.value, t.c.enviado_em >= desde),
-            contar(t.c.status == StatusAgendamento.ERRO.value, t.c.atualizado_em >= desde),
-            contar(t.c.status == StatusAgendamento.INCERTO.value),
-            contar(t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= agora()),
-        ).where(
+        sa.select(*colunas.values()).where(
             t.c.id_empresa == id_empresa,
             t.c.id_whatsapp_automacao.in_(_automacoes_da_instancia(id_empresa, id_instancia)),
         )
     ).one()
-    pendentes, processando, enviados, erros, incertos, vencidos = (int(v) for v in linha)
-    return {
-        "pendentes": pendentes,
-        "processando": processando,
-        "enviados_24h": enviados,
-        "erros_24h": erros,
-        "incertos": incertos,
-        "vencidos": vencidos,  # pendentes whose time has come (due now)
-    }
+    return {nome: int(valor) for nome, valor in zip(colunas, linha, strict=True)}
 
 
 def status_instancia(*, sessao: Session, id_empresa: str, id_instancia: str) -> dict[str, Any]:
@@ -443,10 +451,7 @@ def _segredo_webhook(id_instancia: str) -> str:
     webhooks existed) get one now, under a row lock so two callers agree on it."""
     with db.sessao() as sessao:
         instancia = sessao.exec(
-            select(WhatsappInstancia)
-            .where(WhatsappInstancia.id == id_instancia)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            db.travada(select(WhatsappInstancia).where(WhatsappInstancia.id == id_instancia))
         ).one()
         config = _config(instancia)
         segredo = str(config.get(CHAVE_SEGREDO_WEBHOOK) or "")

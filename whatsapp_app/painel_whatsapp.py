@@ -8,8 +8,7 @@ are raw (numbers, ISO instants, ids): the page formats them for display.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, TypedDict
+from typing import TypedDict, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -27,8 +26,9 @@ from whatsapp_app.models import (
 from whatsapp_app.tempo import agora
 from whatsapp_app.whatsapp_automations import AGUARDANDO
 
-JANELA_24H = timedelta(hours=24)
+JANELA_24H = instancias.JANELA_FILA
 _log = logger("painel_whatsapp")
+_contar = instancias.contar_se
 
 _agendamento = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
 _automacao = WhatsappAutomacao.__table__  # type: ignore[attr-defined]
@@ -79,43 +79,25 @@ CONTAGEM_VAZIA: ContagemAutomacao = {
 }
 
 
-def _contar(*condicoes: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*condicoes), 1), else_=0)), 0)
-
-
 def filas_por_instancia(sessao: Session, *, id_empresa: str) -> dict[str, FilaInstancia]:
     """Queue stats of every instance of the company, in one grouped query."""
     t, a = _agendamento, _automacao
-    momento = agora()
-    desde = momento - JANELA_24H
+    colunas = {
+        **instancias.colunas_da_fila(agora()),
+        "aguardando": _contar(t.c.status.in_(AGUARDANDO)),
+    }
     linhas = sessao.execute(
-        sa.select(
-            a.c.id_whatsapp_instancia,
-            _contar(t.c.status == StatusAgendamento.PENDENTE.value),
-            _contar(t.c.status == StatusAgendamento.PROCESSANDO.value),
-            _contar(t.c.status == StatusAgendamento.ENVIADO.value, t.c.enviado_em >= desde),
-            _contar(t.c.status == StatusAgendamento.ERRO.value, t.c.atualizado_em >= desde),
-            _contar(t.c.status == StatusAgendamento.INCERTO.value),
-            _contar(t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= momento),
-            _contar(t.c.status.in_(AGUARDANDO)),
-        )
+        sa.select(a.c.id_whatsapp_instancia, *colunas.values())
         .select_from(t.join(a, a.c.id == t.c.id_whatsapp_automacao))
         .where(t.c.id_empresa == id_empresa, a.c.id_empresa == id_empresa)
         .group_by(a.c.id_whatsapp_instancia)
     ).all()
-    filas: dict[str, FilaInstancia] = {}
-    for id_instancia, *valores in linhas:
-        pend, proc, env, err, inc, venc, aguard = (int(v) for v in valores)
-        filas[str(id_instancia)] = {
-            "pendentes": pend,
-            "processando": proc,
-            "enviados_24h": env,
-            "erros_24h": err,
-            "incertos": inc,
-            "vencidos": venc,
-            "aguardando": aguard,
-        }
-    return filas
+    return {
+        str(id_instancia): cast(
+            FilaInstancia, {nome: int(v) for nome, v in zip(colunas, valores, strict=True)}
+        )
+        for id_instancia, *valores in linhas
+    }
 
 
 def cartoes_das_instancias(sessao: Session, *, id_empresa: str) -> list[CartaoInstancia]:

@@ -276,7 +276,7 @@ MAX_ETAPAS = 20
 
 
 def _sem_variaveis_desconhecidas(texto: str) -> str:
-    from whatsapp_app.whatsapp_automations import VARIAVEIS_MODELO, variaveis_desconhecidas
+    from whatsapp_app.envio import VARIAVEIS_MODELO, variaveis_desconhecidas
 
     desconhecidas = variaveis_desconhecidas(texto)
     if desconhecidas:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from whatsapp_app import contadores, conversa, db, metricas
-from whatsapp_app.conectividade import gravar_estado
+from whatsapp_app.conectividade import gravar_estado, travar_instancia
 from whatsapp_app.cripto import ErroCripto, decifrar_config
 from whatsapp_app.envio import registrar_saida_do_job
 from whatsapp_app.logs import logger
@@ -161,7 +161,6 @@ def aplicar_status_mensagem(
                 id_agendamento=id_job,
                 provider_message_id=provider_message_id,
             )
-            metricas.jobs_sent.inc()
             contadores.somar(contadores.ENVIADOS, id_empresa, sessao=sessao)
             _log.info(
                 "INCERTO confirmado pelo webhook",
@@ -220,17 +219,8 @@ def _vigentes(eventos: Any, momento: datetime) -> list[dict[str, Any]]:
     return vigentes
 
 
-def _travar_instancia(sessao: Session, id_instancia: str) -> WhatsappInstancia | None:
-    return sessao.exec(
-        select(WhatsappInstancia)
-        .where(WhatsappInstancia.id == id_instancia, col(WhatsappInstancia.excluida_em).is_(None))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-
-
 def _estacionar(sessao: Session, id_instancia: str, evento: dict[str, Any]) -> None:
-    instancia = _travar_instancia(sessao, id_instancia)
+    instancia = travar_instancia(sessao, id_instancia)
     if instancia is None:
         return
     eventos = _vigentes(instancia.eventos_pendentes, agora())
@@ -244,7 +234,7 @@ def _estacionar(sessao: Session, id_instancia: str, evento: dict[str, Any]) -> N
 def aplicar_eventos_pendentes(id_instancia: str) -> int:
     """Apply parked statuses whose job now has the provider's id; drop expired ones."""
     with db.sessao() as sessao:
-        instancia = _travar_instancia(sessao, id_instancia)
+        instancia = travar_instancia(sessao, id_instancia)
         if instancia is None or not instancia.eventos_pendentes:
             return 0
         eventos = _vigentes(instancia.eventos_pendentes, agora())

@@ -13,8 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from whatsapp_app import agendador
-from whatsapp_app import whatsapp_automations as automacoes
+from whatsapp_app import agendador, despacho_controle
 from whatsapp_app.logs import configurar_logs, logger
 
 _log = logger("worker")
@@ -22,8 +21,8 @@ _log = logger("worker")
 
 def executar(parar: threading.Event) -> int:
     """Run the scheduled jobs until ``parar`` is set; returns how many dispatch rounds ran."""
-    worker_id = automacoes.identificador_worker()
-    automacoes.retomar()
+    worker_id = despacho_controle.identificador_worker()
+    despacho_controle.retomar()
     rodadas_antes = agendador.estado["rodadas"]
     tarefas = agendador.criar_agendador(parar)
     tarefas.start()
@@ -42,7 +41,7 @@ def main() -> None:
     def _sinal(numero: int, _frame: object) -> None:
         _log.info("sinal recebido: terminando a rodada atual", extra={"sinal": numero})
         parar.set()
-        automacoes.solicitar_parada()
+        despacho_controle.solicitar_parada()
 
     signal.signal(signal.SIGTERM, _sinal)
     signal.signal(signal.SIGINT, _sinal)

@@ -1,0 +1,206 @@
+"""The claim protocol of the dispatcher (and of the reaper, which takes claims over).
+
+Invariant: claim before send, send only once. A job is sent only by the dispatcher whose
+atomic claim moved it PENDENTE → PROCESSANDO; every later write is conditional on
+``status = 'PROCESSANDO' AND claimed_by = <this worker>`` (``finalizar``), so a job the reaper
+recovered cannot be finished twice. ``envio_iniciado_em`` is committed before the provider
+call: a crash after it means "maybe sent", which is reconciled, never blindly resent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from whatsapp_app import contadores, db
+from whatsapp_app.logs import logger
+from whatsapp_app.models import StatusAgendamento, WhatsappAutomacao, WhatsappAutomacaoAgendamento
+from whatsapp_app.tempo import agora
+
+_log = logger("automacoes")
+_agendamento = WhatsappAutomacaoAgendamento.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class ResumoDespacho:
+    """The contract's dispatch summary; sends in threads add to it under a lock."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    uncertain: int = 0
+    skipped_already_claimed: int = 0
+    cancelled: int = 0  # refused at send time: the lead opted out or replied
+    _trava: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def somar(self, campo: str, quantidade: int = 1) -> None:
+        with self._trava:
+            setattr(self, campo, getattr(self, campo) + quantidade)
+
+    def publico(self) -> dict[str, int]:
+        from whatsapp_app.esquemas import ResumoDespachoPublico
+
+        return ResumoDespachoPublico.model_validate(self).model_dump()
+
+
+@dataclass(frozen=True)
+class JobReivindicado:
+    id: str
+    id_empresa: str
+    chave_idempotencia: str
+    tentativas: int
+    agendado_para: datetime
+
+
+def reivindicar(
+    sessao: Session,
+    *,
+    id_empresa: str | None,
+    limite: int,
+    worker_id: str,
+    resumo: ResumoDespacho,
+    id_whatsapp_instancia: str | None = None,
+) -> list[JobReivindicado]:
+    """Claim a batch of due PENDENTE jobs for ``worker_id`` (PENDENTE → PROCESSANDO)."""
+    t = _agendamento
+    momento = agora()
+    filtros = [t.c.status == StatusAgendamento.PENDENTE.value, t.c.agendado_para <= momento]
+    if id_empresa is not None:
+        filtros.append(t.c.id_empresa == id_empresa)
+    if id_whatsapp_instancia is not None:
+        filtros.append(
+            t.c.id_whatsapp_automacao.in_(
+                sa.select(col(WhatsappAutomacao.id)).where(
+                    col(WhatsappAutomacao.id_whatsapp_instancia) == id_whatsapp_instancia
+                )
+            )
+        )
+    marcar = {
+        "status": StatusAgendamento.PROCESSANDO.value,
+        "claimed_by": worker_id,
+        "claimed_at": momento,
+        "batimento_em": momento,
+        "tentativas": t.c.tentativas + 1,
+        "envio_iniciado_em": None,
+        "atualizado_em": momento,
+    }
+    colunas = (t.c.id, t.c.id_empresa, t.c.chave_idempotencia, t.c.tentativas, t.c.agendado_para)
+    if db.eh_postgres(sessao):
+        # One statement: rows another dispatcher holds are skipped, never waited for.
+        candidatos = (
+            sa.select(t.c.id)
+            .where(*filtros)
+            .order_by(t.c.agendado_para)
+            .limit(limite)
+            .with_for_update(skip_locked=True)
+            .cte("candidatos")
+        )
+        linhas = sessao.execute(
+            sa.update(t).where(t.c.id == candidatos.c.id).values(**marcar).returning(*colunas)
+        ).all()
+    else:
+        # SQLite: per-row conditional claim; a row someone else took affects 0 rows.
+        ids = sessao.execute(
+            sa.select(t.c.id, t.c.id_empresa)
+            .where(*filtros)
+            .order_by(t.c.agendado_para)
+            .limit(limite)
+        ).all()
+        linhas = []
+        for id_job, empresa_do_job in ids:
+            linha = sessao.execute(
+                sa.update(t)
+                .where(t.c.id == id_job, t.c.status == StatusAgendamento.PENDENTE.value)
+                .values(**marcar)
+                .returning(*colunas)
+            ).first()
+            if linha is None:
+                resumo.somar("skipped_already_claimed")
+                contadores.somar(contadores.REIVINDICACOES_PERDIDAS, empresa_do_job)
+                _log.info(
+                    "claim perdido",
+                    extra={
+                        "id_agendamento": id_job,
+                        "worker_id": worker_id,
+                        "resultado_claim": "ja_reivindicado",
+                    },
+                )
+                continue
+            linhas.append(linha)
+    return [JobReivindicado(*linha) for linha in linhas]
+
+
+def registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: ResumoDespacho) -> None:
+    """Count and log claims once their transaction committed (a rolled-back claim is none)."""
+    for job in jobs:
+        contadores.somar(contadores.REIVINDICADOS, job.id_empresa)
+        _log.info(
+            "claim",
+            extra={
+                "chave_idempotencia": job.chave_idempotencia,
+                "id_agendamento": job.id,
+                "worker_id": worker_id,
+                "resultado_claim": "reivindicado",
+                "tentativa": job.tentativas,
+            },
+        )
+    resumo.somar("claimed", len(jobs))
+
+
+def bater(worker_id: str) -> int:
+    """Refresh the heartbeat of this round's claims in flight."""
+    t = _agendamento
+    with db.sessao() as sessao:
+        resultado = sessao.execute(
+            sa.update(t)
+            .where(t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_by == worker_id)
+            .values(batimento_em=agora())
+        )
+        return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def finalizar(
+    job_id: str,
+    worker_id: str,
+    *,
+    depois: Callable[[Session], None] | None = None,
+    **valores: Any,
+) -> bool:
+    """Write the outcome only if this worker still holds the claim; ``depois`` runs in the same
+    transaction when it did (e.g. the sent message joins the conversation atomically)."""
+    t = _agendamento
+    with db.sessao() as sessao:
+        resultado = sessao.execute(
+            sa.update(t)
+            .where(
+                t.c.id == job_id,
+                t.c.status == StatusAgendamento.PROCESSANDO.value,
+                t.c.claimed_by == worker_id,
+            )
+            .values(atualizado_em=agora(), **valores)
+        )
+        gravado = bool(resultado.rowcount)  # type: ignore[attr-defined]
+        if gravado and depois is not None:
+            depois(sessao)
+        return gravado
+
+
+def liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
+    """Give a claim back untouched (not an attempt): PROCESSANDO → PENDENTE at ``quando``."""
+    return finalizar(
+        job.id,
+        worker_id,
+        status=StatusAgendamento.PENDENTE.value,
+        agendado_para=quando,
+        tentativas=job.tentativas - 1,
+        claimed_by=None,
+        claimed_at=None,
+        batimento_em=None,
+    )
