@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -12,10 +13,11 @@ import sqlalchemy as sa
 import time_machine
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead
+from tests.factories import agendar, criar_automacao, criar_empresa, criar_lead, mover
 from tests.processos import despachar_em_processo
-from tests.provedor_falso import ProvedorTeste, ServidorContador
-from whatsapp_app import db, leads
+from tests.provedor_falso import ProvedorSegurado, ProvedorTeste, ServidorContador
+from whatsapp_app import db
+from whatsapp_app.config import configuracoes
 from whatsapp_app.models import WhatsappAutomacaoAgendamento
 from whatsapp_app.tempo import agora
 from whatsapp_app.whatsapp_automations import processar_agendamentos_follow_up_whatsapp
@@ -36,20 +38,7 @@ def _ritmo_alto(monkeypatch):
 
 
 def _agendar(n_leads: int, atrasos=(0,)) -> list[str]:  # type: ignore[no-untyped-def]
-    empresa = criar_empresa()
-    criar_automacao(empresa, estagio=1, atrasos=atrasos)
-    ids = []
-    for i in range(n_leads):
-        lead = criar_lead(empresa, nome=f"Lead {i}", telefone=f"+55119876{i:05d}")
-        with db.sessao() as s:
-            leads.mover_lead(
-                sessao=s,
-                id_empresa=empresa.id,
-                id_lead=lead,
-                id_estagio_destino=empresa.estagios[1],
-            )
-        ids.append(lead)
-    return ids
+    return agendar(criar_empresa(), n_leads, atrasos=atrasos)
 
 
 def _status() -> Counter[str]:
@@ -185,10 +174,7 @@ def test_despacho_por_empresa_so_toca_a_empresa(banco, servidor):
     outra = criar_empresa("Outra", sufixo="b")
     criar_automacao(outra, estagio=1, atrasos=(0,))
     lead = criar_lead(outra, telefone="+5521987650000")
-    with db.sessao() as s:
-        leads.mover_lead(
-            sessao=s, id_empresa=outra.id, id_lead=lead, id_estagio_destino=outra.estagios[1]
-        )
+    mover(outra, lead)
     resumo = processar_agendamentos_follow_up_whatsapp(
         id_empresa=outra.id, fabrica_provedor=lambda _i: ProvedorTeste(servidor.url)
     )
@@ -200,3 +186,29 @@ def test_despacho_por_empresa_so_toca_a_empresa(banco, servidor):
             .where(WhatsappAutomacaoAgendamento.status == "PENDENTE")
         ).one()
     assert pendentes == 2
+
+
+def test_a_rodada_bate_assim_que_reivindica(banco, servidor, monkeypatch):
+    """The round's first heartbeat goes at once, not one interval later: a claim is stamped
+    before its statement runs (seconds before, on a loaded machine), and a reaper must not
+    read that stale stamp as a dead owner and take back a batch that is being sent."""
+    monkeypatch.setenv("BATIMENTO_INTERVALO_S", "60")  # no periodic beat during the test
+    monkeypatch.setenv("BATIMENTO_PRAZO_S", "120")
+    configuracoes.cache_clear()
+    _agendar(1)
+    provedor = ProvedorSegurado(servidor.url)
+    rodada = threading.Thread(
+        target=lambda: processar_agendamentos_follow_up_whatsapp(
+            fabrica_provedor=lambda _i: provedor
+        )
+    )
+    rodada.start()
+    try:
+        assert provedor.em_voo.acquire(timeout=10), "o envio não começou"
+        job = _job()
+        assert job.status == "PROCESSANDO"
+        assert job.batimento_em > job.claimed_at, "beaten after the claim committed"
+    finally:
+        provedor.liberar.set()
+        rodada.join(timeout=30)
+    assert _job().status == "ENVIADO"
