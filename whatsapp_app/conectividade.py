@@ -58,14 +58,15 @@ def _fabrica_padrao(instancia: WhatsappInstancia) -> ComEstado:
     return provedor_para(instancia)
 
 
-def _travar(sessao: Session, id_instancia: str) -> WhatsappInstancia | None:
+def travar_instancia(sessao: Session, id_instancia: str) -> WhatsappInstancia | None:
     """The active instance row, locked for this transaction (PostgreSQL ``FOR UPDATE``;
     SQLite already holds the database write lock)."""
     return sessao.exec(
-        select(WhatsappInstancia)
-        .where(WhatsappInstancia.id == id_instancia, col(WhatsappInstancia.excluida_em).is_(None))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        db.travada(
+            select(WhatsappInstancia).where(
+                WhatsappInstancia.id == id_instancia, col(WhatsappInstancia.excluida_em).is_(None)
+            )
+        )
     ).first()
 
 
@@ -85,7 +86,7 @@ def gravar_estado(
 ) -> bool:
     """Write an authoritative state now (operator action or webhook). False when the instance
     is gone (deleted)."""
-    instancia = _travar(sessao, id_instancia)
+    instancia = travar_instancia(sessao, id_instancia)
     if instancia is None:
         return False
     novo = StatusConexao(status).value
@@ -117,7 +118,7 @@ def observar_estado(id_instancia: str, observacao: Observacao, *, momento: datet
     cfg = configuracoes()
     estabilidade = timedelta(seconds=cfg.conectividade_estabilidade_s)
     with db.sessao() as sessao:
-        instancia = _travar(sessao, id_instancia)
+        instancia = travar_instancia(sessao, id_instancia)
         if instancia is None:
             return None
         if observacao.erro is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from whatsapp_app import mensagens, metricas
+from whatsapp_app import db, mensagens, metricas
 from whatsapp_app import whatsapp_automations as automacoes
 from whatsapp_app.logs import logger
 from whatsapp_app.models import (
@@ -61,12 +61,12 @@ def encontrar_lead(sessao: Session, *, id_empresa: str, telefone: str) -> Lead |
     if not formas:
         return None
     return sessao.exec(
-        select(Lead)
-        .where(Lead.id_empresa == id_empresa, col(Lead.telefone).in_(formas))
-        .order_by(col(Lead.atualizado_em).desc())
-        .limit(1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        db.travada(
+            select(Lead)
+            .where(Lead.id_empresa == id_empresa, col(Lead.telefone).in_(formas))
+            .order_by(col(Lead.atualizado_em).desc())
+            .limit(1)
+        )
     ).first()
 
 
@@ -164,10 +164,7 @@ def registrar_mensagem_recebida(
 def registrar_optin(*, sessao: Session, id_empresa: str, id_lead: str, id_usuario: str) -> Lead:
     """An admin or gestor clears the lead's opt-out (audited). Idempotent."""
     lead = sessao.exec(
-        select(Lead)
-        .where(Lead.id == id_lead, Lead.id_empresa == id_empresa)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        db.travada(select(Lead).where(Lead.id == id_lead, Lead.id_empresa == id_empresa))
     ).first()
     if lead is None:
         raise NaoEncontrado("Lead não encontrado.")

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
 from whatsapp_app.config import configuracoes
 
@@ -60,6 +61,16 @@ def engine() -> Engine:
 
 def eh_postgres(sessao: Session) -> bool:
     return sessao.get_bind().dialect.name == "postgresql"
+
+
+_Linha = TypeVar("_Linha")
+
+
+def travada(consulta: SelectOfScalar[_Linha]) -> SelectOfScalar[_Linha]:
+    """``consulta`` with its rows locked until the transaction ends and read fresh, never an
+    identity-map copy. PostgreSQL: ``FOR UPDATE``; SQLite: the transaction already holds the
+    database write lock (BEGIN IMMEDIATE, ``_preparar_sqlite``)."""
+    return consulta.with_for_update().execution_options(populate_existing=True)
 
 
 @contextmanager

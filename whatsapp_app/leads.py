@@ -94,9 +94,7 @@ def pagina_leads(
 def obter_lead(*, sessao: Session, id_empresa: str, id_lead: str, travar: bool = False) -> Lead:
     consulta = select(Lead).where(Lead.id == id_lead, Lead.id_empresa == id_empresa)
     if travar:
-        # PostgreSQL: row lock until commit. SQLite: the transaction already holds the
-        # database write lock (BEGIN IMMEDIATE, see db.py).
-        consulta = consulta.with_for_update().execution_options(populate_existing=True)
+        consulta = db.travada(consulta)
     lead = sessao.exec(consulta).first()
     if lead is None:
         raise NaoEncontrado("Lead não encontrado.")

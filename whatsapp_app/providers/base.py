@@ -85,6 +85,16 @@ class EventoWebhook:
     mensagem: MensagemRecebida | None = None  # tipo == "mensagem_recebida"
     dados: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def recebida(cls, mensagem: MensagemRecebida, dados: dict[str, Any]) -> EventoWebhook:
+        """A contact's message (``tipo`` "mensagem_recebida"), keyed by its provider id."""
+        return cls(
+            tipo="mensagem_recebida",
+            provider_message_id=mensagem.provider_message_id,
+            mensagem=mensagem,
+            dados=dados,
+        )
+
 
 class Provedor(Protocol):
     """What the dispatcher, the instances API and the poller may ask of a provider."""

@@ -140,10 +140,8 @@ def _evento_mensagem(
         texto, id_resposta = emoji, texto_nao_vazio(reacao.get("message_id")) or id_resposta
     else:
         texto = _texto_mensagem(tipo, mensagem)
-    return EventoWebhook(
-        tipo="mensagem_recebida",
-        provider_message_id=id_mensagem,
-        mensagem=MensagemRecebida(
+    return EventoWebhook.recebida(
+        MensagemRecebida(
             provider_message_id=id_mensagem,
             telefone=telefone,
             texto=texto,

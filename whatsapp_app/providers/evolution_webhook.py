@@ -234,10 +234,8 @@ def _mensagem_recebida(dados: Mapping[str, Any], base: Mapping[str, Any]) -> Eve
         texto, resposta = _texto_e_resposta(tipo, conteudo)
     nome = texto_nao_vazio(dados.get("pushName"))
     tipo_evolution = texto_nao_vazio(dados.get("messageType"))
-    return EventoWebhook(
-        tipo="mensagem_recebida",
-        provider_message_id=id_mensagem,
-        mensagem=MensagemRecebida(
+    return EventoWebhook.recebida(
+        MensagemRecebida(
             provider_message_id=id_mensagem,
             telefone=telefone,
             texto=texto,
