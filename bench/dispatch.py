@@ -1,44 +1,50 @@
-"""Benchmark: the follow-up dispatcher (issue 4) on PostgreSQL, against the built-in simulator.
+"""Benchmark: the follow-up dispatcher (issues 4 and 11) on PostgreSQL, against PgQueuer and a
+bare-SQL loop, on the database path (in-process no-op provider) and over HTTP (the simulator).
 
 Run from the repository root::
 
-    .venv/bin/python bench/dispatch.py              # full run (~9 min on 2 cores)
-    .venv/bin/python bench/dispatch.py --rapido     # smoke run (~1 min), figures not meaningful
+    .venv/bin/python bench/dispatch.py              # full run (~15 min on 2 cores)
+    .venv/bin/python bench/dispatch.py --rapido     # smoke run (~2 min), figures not meaningful
 
 What it does (everything on loopback, every loop bounded):
 
 1. creates a throwaway database ``bench_dispatch_<pid>`` on 127.0.0.1:5432, migrates it and
    seeds two job sets (``tests/caos_apoio.semear``: one lead, one number, one message per job):
-   - set A, 20,000 jobs over 100 ``simulador`` instances, for the 0 ms runs. The per-instance
-     rate limit is capped at 80 msg/s by the settings (``DESPACHO_MSGS_POR_SEGUNDO <= 80``), so
-     "rate limit high" is 100 instances x 80 msg/s = 8,000 msg/s in aggregate, far above what
-     2 cores reach;
-   - set B (``--jobs-100ms``, default 3,000 jobs) over 4 instances x 25 msg/s = 100 msg/s,
+   - set A (``--jobs``, default 5,000 jobs) over 100 ``simulador`` instances, for the 0 ms and
+     no-op runs. The per-instance rate limit is capped at 80 msg/s by the settings
+     (``DESPACHO_MSGS_POR_SEGUNDO <= 80``), so "rate limit high" is 100 instances x 80 msg/s =
+     8,000 msg/s in aggregate, far above what 2 cores reach;
+   - set B (``--jobs-100ms``, default 1,000 jobs) over 4 instances x 25 msg/s = 100 msg/s,
      for the 100 ms runs, with ``DESPACHO_CONCORRENCIA=16`` (16 sends in flight per process
      carry 160 msg/s at 100 ms; the default 8 would cap one process at 80 msg/s): the rate
-     limit, not the waiting, must be what bounds them. 100 msg/s is below what one worker
-     process does at 0 ms on this machine, so CPU is not the bound either. (32 in flight x 4
-     processes needs more connections than PostgreSQL's default ``max_connections=100``: the
-     engine pool is 10 + 20 overflow per process);
-2. starts the simulator (``python -m whatsapp_app.simulador``, logs at WARNING) with
-   ``latencia_ms`` 0 or 100;
-3. for 1, 2 and 4 worker processes (``python -m whatsapp_app.worker``, app logs at the default
-   INFO level into files, ``AGENDADOR_INTERVALO_S=0.2``): starts the workers idle, then makes
-   every job of the set due at once (``agendado_para = t0``) and polls until all are
-   ``ENVIADO``. jobs/s = jobs / (last ``enviado_em`` - t0); due->sent latency per job =
-   ``enviado_em - agendado_para`` (a backlog drain: p50 is about half the run); duplicates =
-   the simulator's per-(instance, number, text) counts above 1, plus missing/extra messages;
-   CPU = the workers' CPU seconds per 1,000 jobs;
-4. the ceiling: a bare SQL loop in 1, 2 and 4 processes (psycopg, no ORM): claim 100 due jobs
+     limit, not the waiting, must be what bounds them. (32 in flight x 4 processes needs more
+     connections than PostgreSQL's default ``max_connections=100``: the engine pool is 10 + 20
+     overflow per process);
+2. starts the simulator (``python -m whatsapp_app.simulador``, logs at WARNING);
+3. the ceiling: a bare SQL loop in 1, 2 and 4 processes (psycopg, no ORM): claim 100 due jobs
    with one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id``, then
    mark them done, either one ``UPDATE`` + ``COMMIT`` per job ("per job": every dispatcher must
-   record each job's own outcome) or one ``UPDATE`` for the batch ("batch"). Our throughput is
-   reported as a ratio of each;
-5. medians of repetitions: 3 for the ceiling (``--reps``), 1 for the dispatcher runs by
-   default (``--reps-0ms``, ``--reps-100ms``: one 20,000-job run at 0 ms already takes 1-2.5
-   min here, so 3 of each would not fit in 10 minutes). The busy share of the machine measured
-   just before each run is printed, since other work on the machine skews the figures. The
-   database is dropped at the end.
+   record each job's own outcome) or one ``UPDATE`` for the batch ("batch");
+4. for 1, 2 and 4 consumers, one after the other (so each comparison is made in the same
+   window of a shared machine):
+   - PgQueuer's own drain benchmark (``bench/dispatch_pgqueuer.py``: PgQueuer from PyPI in its
+     own venv under ``.tools/``, its ``tools/benchmark.py`` from its sdist, on its own throwaway
+     database): it enqueues as many jobs as set A and ``--dequeue`` consumers drain them;
+   - the database path: 1, 2, 4 worker processes (``bench/dispatch_noop.py``: the real
+     ``whatsapp_app.worker`` with a provider that accepts every send in-process, no HTTP);
+   - the HTTP path: 1, 2, 4 ``python -m whatsapp_app.worker`` processes, simulator at 0 ms.
+   Workers (app logs at the default INFO level into files, ``AGENDADOR_INTERVALO_S=0.2``) start
+   idle, then every job of the set is made due at once (``agendado_para = t0``) and the bench
+   polls until none is left. jobs/s = jobs / (last ``enviado_em`` - t0); due->sent latency per
+   job = ``enviado_em - agendado_para`` (a backlog drain: p50 is about half the run);
+   duplicates = sends above 1 per job (the simulator's per-(instance, number, text) counts, or
+   the no-op provider's ids) plus missing ones; CPU = the workers' CPU seconds per 1,000 jobs;
+5. the 100 ms runs (set B: bounded by the rate limit, issue 4);
+6. medians of repetitions: ``--reps`` (3) for the ceiling, ``--reps-pgq`` (3) for PgQueuer,
+   1 for our dispatcher by default (``--reps-banco``, ``--reps-0ms``, ``--reps-100ms``: at
+   ~60 jobs/s per worker one 5,000-job run takes ~1.5 min here). The busy share of the machine measured just before each
+   run is printed, since other work on the machine skews the figures. The databases are dropped
+   at the end.
 
 ``--json FILE`` also writes every raw figure.
 """
@@ -63,16 +69,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
+from bench import dispatch_noop, dispatch_pgqueuer
 from bench.comum import (
     PG_BASE,
     cpu_maquina,
     cpu_processo_s,
     fundo_pct,
     maquina,
-    mediana,
     ocupada_pct,
     sql,
 )
+from bench.dispatch_relatorio import relatorio
 from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
 from tests.caos_apoio import Frota, Simulador, ambiente, esperar, semear
 
@@ -134,6 +141,7 @@ def status(url: str, conjunto: Conjunto) -> dict[str, int]:
 
 @dataclass
 class Rodada:
+    caminho: str  # "banco" (in-process no-op provider) | "http" (the simulator)
     conjunto: str
     latencia_ms: int
     workers: int
@@ -153,11 +161,18 @@ class Rodada:
 
 
 def rodar_despacho(
-    url: str, sim: Simulador, conjunto: Conjunto, latencia_ms: int, workers: int, pasta: Path
+    url: str,
+    sim: Simulador,
+    conjunto: Conjunto,
+    latencia_ms: int,
+    workers: int,
+    pasta: Path,
+    caminho: str = "http",
 ) -> Rodada:
     rearmar(url, conjunto)
     sim.http.delete("/__sim/mensagens")
     sim.falhas(latencia_ms=latencia_ms)
+    subpasta = Path(tempfile.mkdtemp(prefix=f"{caminho}-w{workers}-", dir=pasta))
     env = ambiente(
         url,
         sim.porta,
@@ -167,8 +182,11 @@ def rodar_despacho(
         despacho_lote=100,
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    subpasta = Path(tempfile.mkdtemp(prefix=f"w{workers}-", dir=pasta))
-    frota = Frota(subpasta, env, workers)
+    if caminho == "banco":
+        env[dispatch_noop.VARIAVEL_SAIDA] = str(subpasta)
+        frota: Frota = dispatch_noop.FrotaNoop(subpasta, env, workers)
+    else:
+        frota = Frota(subpasta, env, workers)
     ocupado = fundo_pct()
     try:
         frota.iniciar()
@@ -207,11 +225,16 @@ def rodar_despacho(
         e=conjunto.id_empresa,
     ).one()
     segundos = (fim - t0).total_seconds() if fim else float("nan")
-    contagem = sim.contagem()
-    duplicados = sum(item["quantidade"] - 1 for item in contagem["duplicadas"])
+    if caminho == "banco":
+        duplicados, enviados = dispatch_noop.contagem(subpasta)
+    else:
+        contagem = sim.contagem()
+        duplicados = sum(item["quantidade"] - 1 for item in contagem["duplicadas"])
+        enviados = len(contagem["por_mensagem"])
     finais = status(url, conjunto)
     shutil.rmtree(subpasta, ignore_errors=True)
     return Rodada(
+        caminho=caminho,
         conjunto=conjunto.nome,
         latencia_ms=latencia_ms,
         workers=workers,
@@ -221,7 +244,7 @@ def rodar_despacho(
         p50_s=round(float(p50 or 0), 2),
         p99_s=round(float(p99 or 0), 2),
         duplicados=duplicados,
-        faltando=conjunto.n - len(contagem["por_mensagem"]),
+        faltando=conjunto.n - enviados,
         status=finais,
         cpu_ms_por_job=round(1000 * cpu_workers / conjunto.n, 2),
         cpu_sim_ms_por_job=round(1000 * cpu_sim / conjunto.n, 2),
@@ -312,29 +335,50 @@ def rodar_teto(url: str, conjunto: Conjunto, processos: int, modo: str) -> dict[
 # --------------------------------------------------------------------------- main
 
 
+def imprimir(r: Rodada) -> None:
+    nome = "banco (no-op)" if r.caminho == "banco" else f"HTTP {r.latencia_ms} ms"
+    print(
+        f"despacho {nome:13s} {r.workers} worker(s): {r.jobs_s:7.1f} jobs/s "
+        f"p50 {r.p50_s:6.2f} s p99 {r.p99_s:6.2f} s dup {r.duplicados} faltando {r.faltando} "
+        f"status {r.status} cpu workers {r.cpu_ms_por_job} ms/job simulador "
+        f"{r.cpu_sim_ms_por_job} ms/job máquina {r.ocupacao_durante_pct:.0f}% ocupada "
+        f"(antes {r.ocupacao_antes_pct:.0f}%)",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=20_000)
-    parser.add_argument("--jobs-100ms", type=int, default=3_000)
+    parser.add_argument("--jobs", type=int, default=5_000)
+    parser.add_argument("--jobs-100ms", type=int, default=1_000)
     parser.add_argument("--reps", type=int, default=3, help="repetitions of the SQL ceiling")
-    parser.add_argument("--reps-0ms", type=int, default=1)
+    parser.add_argument("--reps-pgq", type=int, default=3, help="repetitions of PgQueuer")
+    parser.add_argument("--reps-banco", type=int, default=1, help="database path (no-op)")
+    parser.add_argument("--reps-0ms", type=int, default=1, help="HTTP path, simulator at 0 ms")
     parser.add_argument("--reps-100ms", type=int, default=1)
+    parser.add_argument("--pgq-lote", type=int, default=dispatch_pgqueuer.LOTE_PADRAO,
+                        help="PgQueuer's --dequeue-batch-size (its default: 10)")  # fmt: skip
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--rapido", action="store_true", help="smoke run: small numbers")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.rapido:
-        args.jobs, args.jobs_100ms, args.reps, args.reps_0ms, args.reps_100ms = 2000, 300, 1, 1, 1
+        args.jobs, args.jobs_100ms = 1000, 200
+        args.reps = args.reps_pgq = args.reps_banco = args.reps_0ms = args.reps_100ms = 1
     contagens = [int(x) for x in args.workers.split(",")]
     inicio_total = time.monotonic()
     info = maquina()
     print(f"máquina: {info}", flush=True)
+    versoes = dispatch_pgqueuer.preparar()
+    print(f"PgQueuer (.tools/bench-pgqueuer): {versoes}", flush=True)
 
     url = criar_banco_pg(PG_BASE, f"bench_dispatch_{os.getpid()}")
+    url_pgq = criar_banco_pg(PG_BASE, f"bench_pgq_{os.getpid()}")
     pasta = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     sim = None
     try:
         migrar(url)
+        dispatch_pgqueuer.instalar_esquema(url_pgq)
         os.environ["DATABASE_URL"] = url
         os.environ["LOG_LEVEL"] = "WARNING"
         from whatsapp_app.config import configuracoes
@@ -359,70 +403,37 @@ def main() -> int:
                     print(f"teto SQL {modo:7s} {processos} proc: {teto['jobs_s']:8.0f} jobs/s "
                           f"(máquina {teto['ocupacao_antes_pct']:.0f}% ocupada antes)", flush=True)  # fmt: skip
 
+        pgq: list[dict[str, Any]] = []
         rodadas: list[Rodada] = []
-        for conjunto, latencia, reps in (
-            (conj_a, 0, args.reps_0ms),
-            (conj_b, 100, args.reps_100ms),
-        ):
-            for workers in contagens:
+        for workers in contagens:  # the three contenders at the same count, back to back
+            for _ in range(args.reps_pgq):
+                r_pgq = dispatch_pgqueuer.rodar(url_pgq, workers, args.jobs, args.pgq_lote, pasta)
+                pgq.append(r_pgq)
+                print(f"PgQueuer drain {workers} consumidor(es), lote {args.pgq_lote}: "
+                      f"{r_pgq['jobs_s']:7.1f} jobs/s (máquina {r_pgq['ocupacao_antes_pct']:.0f}% "
+                      "ocupada antes)", flush=True)  # fmt: skip
+            for caminho, reps in (("banco", args.reps_banco), ("http", args.reps_0ms)):
                 for _ in range(reps):
-                    r = rodar_despacho(url, sim, conjunto, latencia, workers, pasta)
+                    r = rodar_despacho(url, sim, conj_a, 0, workers, pasta, caminho)
                     rodadas.append(r)
-                    print(
-                        f"despacho {latencia:3d} ms {workers} worker(s): {r.jobs_s:7.1f} jobs/s "
-                        f"p50 {r.p50_s:6.2f} s p99 {r.p99_s:6.2f} s dup {r.duplicados} "
-                        f"faltando {r.faltando} status {r.status} cpu workers {r.cpu_ms_por_job} "
-                        f"ms/job simulador {r.cpu_sim_ms_por_job} ms/job máquina "
-                        f"{r.ocupacao_durante_pct:.0f}% ocupada (antes {r.ocupacao_antes_pct:.0f}%)",
-                        flush=True,
-                    )
+                    imprimir(r)
+        for workers in contagens:
+            for _ in range(args.reps_100ms):
+                r = rodar_despacho(url, sim, conj_b, 100, workers, pasta)
+                rodadas.append(r)
+                imprimir(r)
 
-        print("\n## Resumo (medianas)")
-        linhas = [
-            "| latência | workers | jobs | jobs/s | p50 devido→enviado | p99 | duplicados "
-            "| CPU ms/job workers + simulador | máquina ocupada | vs teto SQL por job "
-            "| vs teto SQL lote | vs limite de taxa |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for latencia in (0, 100):
-            for workers in contagens:
-                rs = [r for r in rodadas if r.latencia_ms == latencia and r.workers == workers]
-                if not rs:
-                    continue
-                js = mediana([r.jobs_s for r in rs])
-                teto_um = mediana([t["jobs_s"] for t in tetos if t["modo"] == "por_job" and t["processos"] == workers])  # fmt: skip
-                teto_lote = mediana([t["jobs_s"] for t in tetos if t["modo"] == "lote" and t["processos"] == workers])  # fmt: skip
-                linhas.append(
-                    f"| {latencia} ms | {workers} | {rs[0].jobs} | {js:.0f} "
-                    f"| {mediana([r.p50_s for r in rs]):.1f} s | {mediana([r.p99_s for r in rs]):.1f} s "
-                    f"| {sum(r.duplicados + r.faltando for r in rs)} "
-                    f"| {mediana([r.cpu_ms_por_job for r in rs]):.1f} + "
-                    f"{mediana([r.cpu_sim_ms_por_job for r in rs]):.1f} "
-                    f"| {mediana([r.ocupacao_durante_pct for r in rs]):.0f}% "
-                    + (
-                        f"| {100 * js / teto_um:.0f}% | {100 * js / teto_lote:.0f}% "
-                        if latencia == 0
-                        else "| — | — "
-                    )
-                    + f"| {100 * js / rs[0].limite_agregado:.0f}% of {rs[0].limite_agregado:.0f}/s |"
-                )
-        linhas.append("")
-        linhas.append("| teto SQL | " + " | ".join(f"{p} proc" for p in contagens) + " |")
-        linhas.append("|---|" + "---|" * len(contagens))
-        for modo in ("por_job", "lote"):
-            valores = [
-                mediana([t["jobs_s"] for t in tetos if t["modo"] == modo and t["processos"] == p])
-                for p in contagens
-            ]
-            linhas.append(f"| {modo} | " + " | ".join(f"{v:.0f} jobs/s" for v in valores) + " |")
-        print("\n".join(linhas))
+        linhas = relatorio(contagens, rodadas, tetos, pgq, versoes["pgqueuer"], args.pgq_lote)
+        print("\n" + "\n".join(linhas))
         print(f"\ntempo total: {time.monotonic() - inicio_total:.0f} s")
         if args.json:
             args.json.write_text(
                 json.dumps(
                     {
                         "maquina": info,
+                        "pgqueuer": versoes,
                         "tetos": tetos,
+                        "pgq": pgq,
                         "rodadas": [asdict(r) for r in rodadas],
                         "resumo": linhas,
                     },
@@ -441,6 +452,7 @@ def main() -> int:
 
         db.engine_para(url).dispose()
         apagar_banco_pg(url)
+        apagar_banco_pg(url_pgq)
         shutil.rmtree(pasta, ignore_errors=True)
 
 
