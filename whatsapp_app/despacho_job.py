@@ -1,50 +1,73 @@
-"""One claimed job, from the checks at send time to its recorded outcome (the dispatcher's
-round, ``processar_agendamentos_follow_up_whatsapp``, runs this for each job of its batch,
-concurrently). Every write goes through the claim (``reivindicacao.finalizar``)."""
+"""What happens to claimed jobs around their send, written in groups: the rate-limit slots of
+an instance (``reservar_vagas``), the jobs refused at send time (``cancelar``) and the outcomes
+(``registrar_resultados``: one conditional statement per outcome group). The pipeline that
+drives a claimed batch through them is ``despacho_lote``. Every write goes through the claim
+(``reivindicacao.finalizar_lote``); logs and metrics stay per job."""
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from whatsapp_app import contadores, db, metricas
 from whatsapp_app import envio as envio_
 from whatsapp_app.config import configuracoes
-from whatsapp_app.despacho_controle import (
-    FabricaProvedor,
-    aguardar_vaga,
-    parada_solicitada,
-    portao,
-)
-from whatsapp_app.envio import ERRO_FORA_DA_JANELA_SEM_MODELO, MOTIVO_LEAD_OPTOUT
-from whatsapp_app.janela import dentro_da_janela, proxima_abertura
+from whatsapp_app.envio import MOTIVO_LEAD_OPTOUT
 from whatsapp_app.logs import logger
 from whatsapp_app.models import StatusAgendamento, WhatsappInstancia
 from whatsapp_app.providers.base import Desfecho, ResultadoEnvio
-from whatsapp_app.reivindicacao import JobReivindicado, ResumoDespacho, finalizar, liberar
+from whatsapp_app.reivindicacao import (
+    JobReivindicado,
+    ResumoDespacho,
+    finalizar_grupo,
+    finalizar_lote,
+    finalizar_restantes,
+)
 from whatsapp_app.tempo import agora
 
 ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is released, not awaited
 
 _log = logger("automacoes")
+_instancia = WhatsappInstancia.__table__  # type: ignore[attr-defined]
 
 
-def reservar_vaga(id_instancia: str, msgs_por_segundo: float) -> float:
-    """Take the instance's next send slot (shared by all processes); seconds to wait for it."""
+def reservar_vagas(id_instancia: str, quantidade: int, msgs_por_segundo: float) -> list[float]:
+    """Take the instance's next ``quantidade`` send slots (shared by all processes) in one
+    statement: ``proximo_envio_em = max(now, proximo_envio_em) + n * interval``; seconds to
+    wait for each slot (the i-th at base + i * interval)."""
     intervalo = timedelta(seconds=1 / msgs_por_segundo)
+    momento = agora()
+    t = _instancia
     with db.sessao() as sessao:
-        instancia = sessao.exec(
-            db.travada(select(WhatsappInstancia).where(WhatsappInstancia.id == id_instancia))
-        ).one()
-        momento = agora()
-        vaga = max(momento, instancia.proximo_envio_em or momento)
-        instancia.proximo_envio_em = vaga + intervalo
-        sessao.add(instancia)
-    return (vaga - momento).total_seconds()
+        if db.eh_postgres(sessao):
+            proximo = sessao.execute(
+                sa.update(t)
+                .where(t.c.id == id_instancia)
+                .values(
+                    proximo_envio_em=sa.func.greatest(
+                        sa.cast(momento, t.c.proximo_envio_em.type),
+                        sa.func.coalesce(t.c.proximo_envio_em, momento),
+                    )
+                    + quantidade * intervalo
+                )
+                .returning(t.c.proximo_envio_em)
+            ).scalar_one()
+            base = proximo - quantidade * intervalo
+        else:  # SQLite: the transaction already holds the write lock (BEGIN IMMEDIATE)
+            instancia = sessao.exec(
+                db.travada(select(WhatsappInstancia).where(WhatsappInstancia.id == id_instancia))
+            ).one()
+            base = max(momento, instancia.proximo_envio_em or momento)
+            instancia.proximo_envio_em = base + quantidade * intervalo
+            sessao.add(instancia)
+    inicio = (base - momento).total_seconds()
+    passo = intervalo.total_seconds()
+    return [inicio + i * passo for i in range(quantidade)]
 
 
 def atraso_backoff(tentativas: int) -> float:
@@ -56,181 +79,156 @@ def atraso_backoff(tentativas: int) -> float:
     return random.uniform(teto / 2, teto)
 
 
-def processar(
-    job: JobReivindicado,
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    resumo: ResumoDespacho,
-    parar: Callable[[], bool] = parada_solicitada,
+def cancelar(
+    recusados: list[tuple[JobReivindicado, str]], worker_id: str, resumo: ResumoDespacho
 ) -> None:
-    cfg = configuracoes()
-    if parar():  # stopping (shutdown, a manual dispatch's cancel): back untouched, still due
-        liberar(job, worker_id, job.agendado_para)
+    """Jobs refused at send time (the lead opted out or replied): CANCELADO, not an attempt."""
+    if not recusados:
         return
-    contexto = envio_.carregar_contexto(id_agendamento=job.id, id_empresa=job.id_empresa)
-    momento = agora()
-    motivo = envio_.motivo_para_nao_enviar(contexto)
-    if motivo is not None:
-        _cancelar_reivindicado(job, worker_id, motivo, resumo)
-        return
-    if not dentro_da_janela(momento, contexto.janela, contexto.fuso_horario):
-        liberar(job, worker_id, proxima_abertura(momento, contexto.janela, contexto.fuso_horario))
-        _log.info(
-            "fora da janela: adiado", extra={"id_agendamento": job.id, "worker_id": worker_id}
-        )
-        return
-    envio = envio_.preparar_envio(contexto)
-    if envio is None:
-        resultado = ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_FORA_DA_JANELA_SEM_MODELO)
-        registrar_resultado(job, worker_id, resultado, resumo, 0.0)
-        return
-    espera = reservar_vaga(contexto.instancia.id, cfg.despacho_msgs_por_segundo)
-    if espera > ESPERA_MAXIMA_VAGA_S:
-        liberar(job, worker_id, agora() + timedelta(seconds=espera))
-        return
-    if (espera > 0 and aguardar_vaga(espera, parar)) or parar():
-        liberar(job, worker_id, job.agendado_para)  # stopping: the slot is lost, the job is not
-        return
-    with portao():  # the send's clock starts once it may really go out
-        if parar():
-            liberar(job, worker_id, job.agendado_para)
-            return
-        if not finalizar(job.id, worker_id, envio_iniciado_em=agora()):
-            return  # the claim was taken back (reaper): someone else owns the job now
-        inicio = time.monotonic()
-        try:
-            resultado = envio_.enviar(fabrica(contexto.instancia), contexto, envio, job.id)
-        except Exception as exc:  # an adapter bug after the request may have left: never resend
-            _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
-            resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
-        latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
-    registrar_resultado(
-        job,
+    gravados = finalizar_grupo(
         worker_id,
-        resultado,
-        resumo,
-        latencia_ms,
-        saida=envio_.Saida(contexto.instancia.id, contexto.id_lead, contexto.telefone, envio.texto),
-    )
-
-
-def _cancelar_reivindicado(
-    job: JobReivindicado, worker_id: str, motivo: str, resumo: ResumoDespacho
-) -> None:
-    gravado = finalizar(
-        job.id,
-        worker_id,
-        status=StatusAgendamento.CANCELADO.value,
-        motivo_cancelamento=motivo,
-        tentativas=job.tentativas - 1,  # nothing was attempted
-    )
-    if gravado:
-        resumo.somar("cancelled")
-        if motivo == MOTIVO_LEAD_OPTOUT:
-            contadores.somar(contadores.CANCELADOS_OPTOUT, job.id_empresa)
-        else:
-            contadores.somar(contadores.CANCELADOS_RESPOSTA, job.id_empresa)
-    _log.info(
-        "envio recusado na hora do envio",
-        extra={
-            "id_agendamento": job.id,
-            "chave_idempotencia": job.chave_idempotencia,
-            "worker_id": worker_id,
-            "motivo": motivo,
-            "gravado": gravado,
+        {
+            job.id: {"motivo_cancelamento": motivo, "tentativas": job.tentativas - 1}
+            for job, motivo in recusados
         },
+        status=StatusAgendamento.CANCELADO.value,
     )
-
-
-def processar_com_seguranca(
-    job: JobReivindicado,
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    resumo: ResumoDespacho,
-    parar: Callable[[], bool],
-) -> None:
-    """One job's failure (e.g. the database went away) must not stop its siblings; the
-    reaper recovers whatever claim it left behind."""
-    try:
-        processar(job, worker_id, fabrica, resumo, parar)
-    except Exception:
-        _log.exception(
-            "falha ao processar agendamento",
-            extra={"id_agendamento": job.id, "worker_id": worker_id},
+    for job, motivo in recusados:
+        gravado = job.id in gravados
+        if gravado:
+            resumo.somar("cancelled")
+            if motivo == MOTIVO_LEAD_OPTOUT:
+                contadores.somar(contadores.CANCELADOS_OPTOUT, job.id_empresa)
+            else:
+                contadores.somar(contadores.CANCELADOS_RESPOSTA, job.id_empresa)
+        _log.info(
+            "envio recusado na hora do envio",
+            extra={
+                "id_agendamento": job.id,
+                "chave_idempotencia": job.chave_idempotencia,
+                "worker_id": worker_id,
+                "motivo": motivo,
+                "gravado": gravado,
+            },
         )
 
 
-def registrar_resultado(
-    job: JobReivindicado,
-    worker_id: str,
-    resultado: ResultadoEnvio,
-    resumo: ResumoDespacho,
-    latencia_ms: float,
-    saida: envio_.Saida | None = None,
+@dataclass(frozen=True)
+class Resultado:
+    """One send's outcome, waiting to be written with its group."""
+
+    job: JobReivindicado
+    resultado: ResultadoEnvio
+    latencia_ms: float
+    saida: envio_.Saida | None = None
+
+
+def registrar_resultados(
+    resultados: list[Resultado], worker_id: str, resumo: ResumoDespacho
 ) -> None:
+    """Write outcomes in one transaction, one conditional statement per outcome group
+    (ENVIADO with its conversation messages, retry, ERRO, INCERTO); then count and log each."""
+    if not resultados:
+        return
     cfg = configuracoes()
     momento = agora()
-    desfecho = resultado.desfecho
-    erro: str | None
-    if desfecho == Desfecho.RETENTAVEL and job.tentativas >= cfg.despacho_max_tentativas:
-        desfecho = Desfecho.PERMANENTE
-        erro = f"{resultado.erro or 'Falha temporária'} (tentativas esgotadas: {job.tentativas})"
-    else:
-        erro = resultado.erro
-    if desfecho == Desfecho.ACEITO:
-        gravado = finalizar(
-            job.id,
-            worker_id,
-            status=StatusAgendamento.ENVIADO.value,
-            enviado_em=momento,
-            provider_message_id=resultado.provider_message_id,
-            ultimo_erro=None,
-            depois=(
-                (
-                    lambda sessao: saida.registrar(
-                        sessao, job.id_empresa, job.id, resultado.provider_message_id
-                    )
-                )
-                if saida is not None
-                else None
-            ),
+    grupos: dict[Desfecho, dict[str, dict[str, object]]] = {d: {} for d in Desfecho}
+    desfechos: list[tuple[Resultado, Desfecho, str | None]] = []
+    for r in resultados:
+        desfecho = r.resultado.desfecho
+        erro: str | None
+        if desfecho == Desfecho.RETENTAVEL and r.job.tentativas >= cfg.despacho_max_tentativas:
+            desfecho = Desfecho.PERMANENTE
+            erro = (
+                f"{r.resultado.erro or 'Falha temporária'} "
+                f"(tentativas esgotadas: {r.job.tentativas})"
+            )
+        else:
+            erro = r.resultado.erro
+        if desfecho == Desfecho.ACEITO:
+            grupos[desfecho][r.job.id] = {"provider_message_id": r.resultado.provider_message_id}
+        elif desfecho == Desfecho.RETENTAVEL:
+            atraso = r.resultado.tentar_apos_s or atraso_backoff(r.job.tentativas)
+            grupos[desfecho][r.job.id] = {
+                "agendado_para": momento + timedelta(seconds=atraso),
+                "ultimo_erro": erro,
+            }
+        elif desfecho == Desfecho.PERMANENTE:
+            grupos[desfecho][r.job.id] = {"ultimo_erro": erro}
+        else:
+            erro = erro or "Resultado desconhecido: confirme no provedor."
+            grupos[desfecho][r.job.id] = {"ultimo_erro": erro}
+        desfechos.append((r, desfecho, erro))
+    fixos: dict[Desfecho, dict[str, object]] = {
+        Desfecho.ACEITO: {
+            "status": StatusAgendamento.ENVIADO.value,
+            "enviado_em": momento,
+            "ultimo_erro": None,
+        },
+        Desfecho.RETENTAVEL: {
+            "status": StatusAgendamento.PENDENTE.value,
+            "claimed_by": None,
+            "claimed_at": None,
+            "envio_iniciado_em": None,
+        },
+        Desfecho.PERMANENTE: {"status": StatusAgendamento.ERRO.value},
+        Desfecho.DESCONHECIDO: {"status": StatusAgendamento.INCERTO.value},
+    }
+    aceitos = grupos[Desfecho.ACEITO]  # only an accepted send joins the conversation
+    saidas = {r.job.id: r for r in resultados if r.saida is not None and r.job.id in aceitos}
+    gravados: set[str] = set()
+    with db.sessao() as sessao:
+        for desfecho in Desfecho:
+            gravados |= finalizar_lote(sessao, worker_id, grupos[desfecho], **fixos[desfecho])
+        envio_.registrar_saidas(
+            sessao, [_saida(r) for id_job, r in saidas.items() if id_job in gravados]
         )
-        if gravado:
+    # Rows that were busy (locked) at that moment, one by one; a lost claim stays unwritten.
+    for desfecho in Desfecho:
+        gravados |= finalizar_restantes(
+            worker_id,
+            grupos[desfecho],
+            gravados,
+            depois={id_job: _registrador(r) for id_job, r in saidas.items()},
+            **fixos[desfecho],
+        )
+    for r, desfecho, erro in desfechos:
+        _contar_e_logar(r, desfecho, erro, r.job.id in gravados, worker_id, resumo, momento)
+
+
+def _saida(r: Resultado) -> tuple[envio_.Saida, str, str, str | None]:
+    assert r.saida is not None
+    return (r.saida, r.job.id_empresa, r.job.id, r.resultado.provider_message_id)
+
+
+def _registrador(r: Resultado) -> Callable[[Session], None]:
+    return lambda sessao: envio_.registrar_saidas(sessao, [_saida(r)])
+
+
+def _contar_e_logar(
+    r: Resultado,
+    desfecho: Desfecho,
+    erro: str | None,
+    gravado: bool,
+    worker_id: str,
+    resumo: ResumoDespacho,
+    momento: datetime,
+) -> None:
+    job = r.job
+    if gravado:
+        if desfecho == Desfecho.ACEITO:
             resumo.somar("sent")
             contadores.somar(contadores.ENVIADOS, job.id_empresa)
             metricas.latencia_despacho.observe(
                 max(0.0, (momento - job.agendado_para).total_seconds())
             )
-    elif desfecho == Desfecho.RETENTAVEL:
-        atraso = resultado.tentar_apos_s or atraso_backoff(job.tentativas)
-        gravado = finalizar(
-            job.id,
-            worker_id,
-            status=StatusAgendamento.PENDENTE.value,
-            agendado_para=momento + timedelta(seconds=atraso),
-            ultimo_erro=erro,
-            claimed_by=None,
-            claimed_at=None,
-            envio_iniciado_em=None,
-        )
-        if gravado:
+        elif desfecho == Desfecho.RETENTAVEL:
             resumo.somar("retried")
             metricas.jobs_retried.inc()
-    elif desfecho == Desfecho.PERMANENTE:
-        gravado = finalizar(
-            job.id, worker_id, status=StatusAgendamento.ERRO.value, ultimo_erro=erro
-        )
-        if gravado:
+        elif desfecho == Desfecho.PERMANENTE:
             resumo.somar("failed")
             metricas.jobs_failed.inc()
-    else:
-        gravado = finalizar(
-            job.id,
-            worker_id,
-            status=StatusAgendamento.INCERTO.value,
-            ultimo_erro=erro or "Resultado desconhecido: confirme no provedor.",
-        )
-        if gravado:
+        else:
             resumo.somar("uncertain")
             contadores.somar(contadores.INCERTOS, job.id_empresa)
     _log.info(
@@ -242,7 +240,7 @@ def registrar_resultado(
             "tentativa": job.tentativas,
             "desfecho": desfecho.value,
             "gravado": gravado,
-            "latencia_ms": latencia_ms,
+            "latencia_ms": r.latencia_ms,
             "erro": erro,
         },
     )

@@ -12,11 +12,14 @@ The dispatcher (``whatsapp_automations``) owns claiming and status writes; this 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import NoResultFound
 from sqlmodel import Session, col
 
 from whatsapp_app import db, mensagens
@@ -29,9 +32,12 @@ from whatsapp_app.models import (
     WhatsappAutomacaoAgendamento,
     WhatsappAutomacaoEtapa,
     WhatsappInstancia,
+    WhatsappMensagem,
+    novo_id,
 )
 from whatsapp_app.models import Provedor as ProvedorTipo
 from whatsapp_app.providers.base import Desfecho, Provedor, ProvedorComModelos, ResultadoEnvio
+from whatsapp_app.tempo import agora
 
 MOTIVO_LEAD_RESPONDEU = "lead_respondeu"
 MOTIVO_LEAD_OPTOUT = "lead_optout"
@@ -102,7 +108,20 @@ def carregar_contexto(*, id_agendamento: str, id_empresa: str) -> ContextoEnvio:
 
 
 def consultar_contexto(sessao: Session, *, id_agendamento: str, id_empresa: str) -> ContextoEnvio:
-    linha = sessao.execute(
+    contextos = consultar_contextos(sessao, {id_agendamento: id_empresa})
+    if id_agendamento not in contextos:
+        raise NoResultFound(f"agendamento {id_agendamento} sem contexto de envio")
+    return contextos[id_agendamento]
+
+
+def consultar_contextos(
+    sessao: Session, empresas_por_job: Mapping[str, str]
+) -> dict[str, ContextoEnvio]:
+    """The send context of many jobs in one query: job id -> context (``empresas_por_job``
+    maps each job id to its company; a job of another company, or gone, is left out)."""
+    if not empresas_por_job:
+        return {}
+    linhas = sessao.execute(
         sa.select(
             WhatsappAutomacaoAgendamento,
             Lead,
@@ -127,27 +146,28 @@ def consultar_contexto(sessao: Session, *, id_agendamento: str, id_empresa: str)
         )
         .join(Empresa, col(Empresa.id) == WhatsappAutomacaoAgendamento.id_empresa)
         .join(Estagio, col(Estagio.id) == WhatsappAutomacaoAgendamento.id_estagio_trigger)
-        .where(
-            col(WhatsappAutomacaoAgendamento.id) == id_agendamento,
-            col(WhatsappAutomacaoAgendamento.id_empresa) == id_empresa,
+        .where(col(WhatsappAutomacaoAgendamento.id).in_(list(empresas_por_job)))
+    ).all()
+    contextos: dict[str, ContextoEnvio] = {}
+    for agendamento, lead, etapa, empresa, estagio, instancia, automacao in linhas:
+        if empresas_por_job[agendamento.id] != agendamento.id_empresa:
+            continue
+        valores = valores_variaveis(nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome)
+        contextos[agendamento.id] = ContextoEnvio(
+            instancia=instancia,
+            id_lead=lead.id,
+            telefone=lead.telefone,
+            texto=substituir_variaveis(etapa.mensagem, valores),
+            janela=empresa.janela_envio,
+            fuso_horario=empresa.fuso_horario,
+            optout_em=lead.optout_em,
+            ultima_resposta_em=lead.ultima_resposta_em,
+            parar_ao_responder=automacao.parar_ao_responder,
+            job_criado_em=agendamento.criado_em,
+            modelo=etapa.modelo,
+            valores=valores,
         )
-    ).one()
-    agendamento, lead, etapa, empresa, estagio, instancia, automacao = linha
-    valores = valores_variaveis(nome=lead.nome, empresa=empresa.nome, estagio=estagio.nome)
-    return ContextoEnvio(
-        instancia=instancia,
-        id_lead=lead.id,
-        telefone=lead.telefone,
-        texto=substituir_variaveis(etapa.mensagem, valores),
-        janela=empresa.janela_envio,
-        fuso_horario=empresa.fuso_horario,
-        optout_em=lead.optout_em,
-        ultima_resposta_em=lead.ultima_resposta_em,
-        parar_ao_responder=automacao.parar_ao_responder,
-        job_criado_em=agendamento.criado_em,
-        modelo=etapa.modelo,
-        valores=valores,
-    )
+    return contextos
 
 
 def motivo_para_nao_enviar(contexto: ContextoEnvio) -> str | None:
@@ -266,3 +286,31 @@ class Saida:
             provider_message_id=provider_message_id,
             id_agendamento=id_agendamento,
         )
+
+
+def registrar_saidas(sessao: Session, saidas: list[tuple[Saida, str, str, str | None]]) -> None:
+    """Many sends' messages in one INSERT, in the caller's transaction (each item: the
+    ``Saida``, its company, its job and the provider's message id); idempotent like
+    ``mensagens.inserir_mensagem``."""
+    if not saidas:
+        return
+    dialeto = postgresql if db.eh_postgres(sessao) else sqlite
+    momento = agora()
+    linhas = [
+        {
+            "id": novo_id(),
+            "criado_em": momento,
+            "momento": momento,
+            "id_empresa": id_empresa,
+            "id_lead": saida.id_lead,
+            "id_whatsapp_instancia": saida.id_instancia,
+            "direcao": DirecaoMensagem.SAIDA.value,
+            "telefone": saida.telefone.lstrip("+"),
+            "texto": saida.texto,
+            "provider_message_id": provider_message_id,
+            "id_agendamento": id_agendamento,
+        }
+        for saida, id_empresa, id_agendamento, provider_message_id in saidas
+    ]
+    tabela = WhatsappMensagem.__table__  # type: ignore[attr-defined]
+    sessao.execute(dialeto.insert(tabela).values(linhas).on_conflict_do_nothing())

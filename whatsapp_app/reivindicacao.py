@@ -10,7 +10,7 @@ call: a crash after it means "maybe sent", which is reconciled, never blindly re
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -155,12 +155,24 @@ def registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: Resumo
 
 
 def bater(worker_id: str) -> int:
-    """Refresh the heartbeat of this round's claims in flight."""
+    """Refresh the heartbeat of this round's claims in flight. A row locked at that moment (its
+    group being marked started, or its outcome written) is skipped, not waited for: the beat
+    never holds some rows while it waits for others, so it cannot deadlock with a write that
+    takes many rows in another order (the next beat refreshes it)."""
     t = _agendamento
     with db.sessao() as sessao:
+        proprios = (
+            sa.select(t.c.id)
+            .where(t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_by == worker_id)
+            .with_for_update(skip_locked=True)
+        )
         resultado = sessao.execute(
             sa.update(t)
-            .where(t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_by == worker_id)
+            .where(
+                t.c.id.in_(proprios.scalar_subquery()),
+                t.c.status == StatusAgendamento.PROCESSANDO.value,
+                t.c.claimed_by == worker_id,
+            )
             .values(batimento_em=agora())
         )
         return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
@@ -203,4 +215,111 @@ def liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
         claimed_by=None,
         claimed_at=None,
         batimento_em=None,
+    )
+
+
+def finalizar_lote(
+    sessao: Session,
+    worker_id: str,
+    linhas: Mapping[str, Mapping[str, Any]],
+    **fixos: Any,
+) -> set[str]:
+    """``finalizar`` for many jobs in one statement, in the caller's transaction: ``linhas``
+    maps a job id to its own values (the same columns for every id), ``fixos`` are shared.
+    Each row is written only if this worker still holds its claim; the ids written return.
+    PostgreSQL: ``UPDATE ... FROM (VALUES ...)`` on the rows it can lock without waiting
+    (``SKIP LOCKED``: a statement that held some rows while it waited for others could deadlock
+    with another many-row write, e.g. the reaper's); the ids left out (claim lost, or row busy)
+    go through ``finalizar_restantes``. SQLite (one writer at a time): ``WHERE id IN (...)``
+    with a ``CASE id`` per column."""
+    if not linhas:
+        return set()
+    t = _agendamento
+    valores: dict[str, Any] = {"atualizado_em": agora(), **fixos}
+    nomes = sorted(next(iter(linhas.values())))
+    condicao = [
+        t.c.status == StatusAgendamento.PROCESSANDO.value,
+        t.c.claimed_by == worker_id,
+    ]
+    if db.eh_postgres(sessao):
+        livres = (
+            sa.select(t.c.id)
+            .where(t.c.id.in_(list(linhas)), *condicao)
+            .with_for_update(skip_locked=True)
+        )
+        v = sa.values(
+            sa.column("id", t.c.id.type),
+            *(sa.column(n, t.c[n].type) for n in nomes),
+            name="v",
+        ).data([(i, *(proprios[n] for n in nomes)) for i, proprios in linhas.items()])
+        comando = (
+            sa.update(t)
+            .where(t.c.id == v.c.id, t.c.id.in_(livres.scalar_subquery()), *condicao)
+            .values(**valores, **{n: sa.cast(v.c[n], t.c[n].type) for n in nomes})
+        )
+    else:
+        por_coluna = {
+            n: sa.case(
+                {i: sa.literal(proprios[n], t.c[n].type) for i, proprios in linhas.items()},
+                value=t.c.id,
+            )
+            for n in nomes
+        }
+        comando = (
+            sa.update(t).where(t.c.id.in_(list(linhas)), *condicao).values(**valores, **por_coluna)
+        )
+    return {str(linha[0]) for linha in sessao.execute(comando.returning(t.c.id))}
+
+
+def finalizar_restantes(
+    worker_id: str,
+    linhas: Mapping[str, Mapping[str, Any]],
+    gravados: set[str],
+    depois: Mapping[str, Callable[[Session], None]] | None = None,
+    **fixos: Any,
+) -> set[str]:
+    """After ``finalizar_lote`` committed: each id it left out, one ``finalizar`` (one
+    transaction holding one row, so waiting for it cannot deadlock) — a row that was busy is
+    written now, a claim that was lost stays unwritten. The ids written here return."""
+    escritos = set()
+    for id_job, proprios in linhas.items():
+        if id_job in gravados:
+            continue
+        extra = (depois or {}).get(id_job)
+        if finalizar(id_job, worker_id, depois=extra, **fixos, **proprios):
+            escritos.add(id_job)
+    return escritos
+
+
+def finalizar_grupo(
+    worker_id: str, linhas: Mapping[str, Mapping[str, Any]], **fixos: Any
+) -> set[str]:
+    """``finalizar_lote`` in a transaction of its own, then ``finalizar_restantes``."""
+    if not linhas:
+        return set()
+    with db.sessao() as sessao:
+        gravados = finalizar_lote(sessao, worker_id, linhas, **fixos)
+    return gravados | finalizar_restantes(worker_id, linhas, gravados, **fixos)
+
+
+def marcar_iniciados(ids: list[str], worker_id: str) -> set[str]:
+    """Commit ``envio_iniciado_em`` for a group whose sends go out now, in one conditional
+    statement; only the ids returned (claim still held) may be sent."""
+    momento = agora()
+    return finalizar_grupo(worker_id, {i: {} for i in ids}, envio_iniciado_em=momento)
+
+
+def liberar_lote(devolver: list[tuple[JobReivindicado, datetime]], worker_id: str) -> set[str]:
+    """``liberar`` for many claims in one statement (each back at its own moment)."""
+    return finalizar_grupo(
+        worker_id,
+        {
+            job.id: {"agendado_para": quando, "tentativas": job.tentativas - 1}
+            for job, quando in devolver
+        },
+        status=StatusAgendamento.PENDENTE.value,
+        claimed_by=None,
+        claimed_at=None,
+        batimento_em=None,
+        envio_iniciado_em=None,
     )

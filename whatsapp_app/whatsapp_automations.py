@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
-from whatsapp_app import contadores, db, despacho_job, despertador
+from whatsapp_app import contadores, db, despacho_lote, despertador
 from whatsapp_app.config import configuracoes
 from whatsapp_app.despacho_controle import (
     Batimento,
@@ -458,6 +458,7 @@ def processar_agendamentos_follow_up_whatsapp(
         )
     registrar_claims(jobs, worker_id, resumo)
     if jobs:
+        capacidade = min(cfg.despacho_concorrencia, len(jobs))
         with (
             Batimento(
                 lambda: bater(worker_id),
@@ -465,13 +466,8 @@ def processar_agendamentos_follow_up_whatsapp(
                 extra={"worker_id": worker_id},
                 imediato=True,
             ),
-            ThreadPoolExecutor(max_workers=min(cfg.despacho_concorrencia, len(jobs))) as pool,
+            ThreadPoolExecutor(max_workers=capacidade) as pool,
         ):
-            pool.map(
-                lambda job: despacho_job.processar_com_seguranca(
-                    job, worker_id, fabrica, resumo, parar
-                ),
-                jobs,
-            )
+            despacho_lote.processar_lote(jobs, worker_id, fabrica, resumo, parar, pool, capacidade)
     contadores.descarregar()  # this round's counts, for "Saúde do despacho" (never raises)
     return resumo.publico()

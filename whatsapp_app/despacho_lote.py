@@ -1,0 +1,343 @@
+"""A claimed batch, from the checks at send time to its recorded outcomes, in groups (the
+dispatcher's round, ``processar_agendamentos_follow_up_whatsapp``, runs this per batch).
+
+- one query loads every job's context (``envio.consultar_contextos``);
+- the jobs refused (opt-out, reply), outside the sending window or without a template are
+  written in one statement per group;
+- each instance's rate-limit slots for the whole group are reserved in one statement;
+- just before a group's sends go out (their slots within ``ADIANTAMENTO_S``),
+  ``envio_iniciado_em`` is committed for the group in one conditional statement: only the
+  jobs whose claim is still held are sent; a job of that group that is then not sent (a stop
+  request) is given back in one conditional write that clears the mark; a send that waited
+  longer than ``REMARCAR_APOS_S`` for the gate checks its claim and marks itself again;
+- outcomes go to a collector thread that writes them in small groups (every ``DESCARGA_N``
+  results or ``DESCARGA_S`` seconds), one statement per outcome group: a crash loses at most
+  the results in flight, which the reaper reconciles (their ``envio_iniciado_em`` is set).
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as aguardar_todos
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from whatsapp_app import db
+from whatsapp_app import envio as envio_
+from whatsapp_app.config import configuracoes
+from whatsapp_app.despacho_controle import FabricaProvedor, aguardar_vaga, portao
+from whatsapp_app.despacho_job import (
+    ESPERA_MAXIMA_VAGA_S,
+    Resultado,
+    cancelar,
+    registrar_resultados,
+    reservar_vagas,
+)
+from whatsapp_app.envio import ERRO_FORA_DA_JANELA_SEM_MODELO, ContextoEnvio, Envio
+from whatsapp_app.janela import dentro_da_janela, proxima_abertura
+from whatsapp_app.logs import logger
+from whatsapp_app.models import StatusAgendamento
+from whatsapp_app.providers.base import Desfecho, ResultadoEnvio
+from whatsapp_app.reivindicacao import (
+    JobReivindicado,
+    ResumoDespacho,
+    finalizar,
+    liberar_lote,
+    marcar_iniciados,
+)
+from whatsapp_app.tempo import agora
+
+ADIANTAMENTO_S = 0.2  # a group is marked started once its slots are this close
+REMARCAR_APOS_S = 0.5  # a send held longer than this after its mark checks its claim again
+EM_CURSO_POR_THREAD = 2  # sends marked and not done, per pool thread, at most
+DESCARGA_N = 16  # outcomes written together, at most
+DESCARGA_S = 0.05  # seconds an outcome waits for its group, at most
+
+_log = logger("automacoes")
+
+
+@dataclass(frozen=True)
+class _Pronto:
+    job: JobReivindicado
+    contexto: ContextoEnvio
+    envio: Envio
+    prazo: float  # time.monotonic() of its rate-limit slot
+
+
+class Coletor:
+    """Outcomes from the send threads, written by one thread in small groups."""
+
+    _FIM = object()
+
+    def __init__(self, worker_id: str, resumo: ResumoDespacho) -> None:
+        self._worker_id = worker_id
+        self._resumo = resumo
+        self._fila: queue.Queue[object] = queue.Queue()
+        self._thread = threading.Thread(target=self._rodar, name="coletor", daemon=True)
+
+    def entregar(self, resultado: Resultado) -> None:
+        self._fila.put(resultado)
+
+    def _rodar(self) -> None:
+        pendentes: list[Resultado] = []
+        limite = 0.0
+        while True:
+            espera = max(0.0, limite - time.monotonic()) if pendentes else None
+            try:
+                item = self._fila.get(timeout=espera)
+            except queue.Empty:
+                item = None
+            if item is self._FIM:
+                self._descarregar(pendentes)
+                return
+            if isinstance(item, Resultado):
+                if not pendentes:
+                    limite = time.monotonic() + DESCARGA_S
+                pendentes.append(item)
+            if pendentes and (len(pendentes) >= DESCARGA_N or time.monotonic() >= limite):
+                self._descarregar(pendentes)
+                pendentes = []
+
+    def _descarregar(self, resultados: list[Resultado]) -> None:
+        try:
+            registrar_resultados(resultados, self._worker_id, self._resumo)
+        except Exception:  # the reaper reconciles them: their envio_iniciado_em is set
+            _log.exception(
+                "falha ao registrar resultados",
+                extra={
+                    "worker_id": self._worker_id,
+                    "ids_agendamento": [r.job.id for r in resultados],
+                },
+            )
+
+    def __enter__(self) -> Coletor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._fila.put(self._FIM)
+        self._thread.join()
+
+
+def processar_lote(
+    jobs: list[JobReivindicado],
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    resumo: ResumoDespacho,
+    parar: Callable[[], bool],
+    pool: ThreadPoolExecutor,
+    capacidade: int,
+) -> None:
+    """Send a claimed batch. A failure (e.g. the database went away) leaves the claims not yet
+    written to the reaper, which recovers them."""
+    try:
+        _processar_lote(jobs, worker_id, fabrica, resumo, parar, pool, capacidade)
+    except Exception:
+        _log.exception(
+            "falha ao processar agendamento",
+            extra={"worker_id": worker_id, "ids_agendamento": [j.id for j in jobs]},
+        )
+
+
+def _processar_lote(
+    jobs: list[JobReivindicado],
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    resumo: ResumoDespacho,
+    parar: Callable[[], bool],
+    pool: ThreadPoolExecutor,
+    capacidade: int,
+) -> None:
+    cfg = configuracoes()
+    if parar():  # stopping (shutdown, a manual dispatch's cancel): back untouched, still due
+        liberar_lote([(job, job.agendado_para) for job in jobs], worker_id)
+        return
+    with db.sessao() as sessao:
+        contextos = envio_.consultar_contextos(sessao, {job.id: job.id_empresa for job in jobs})
+    momento = agora()
+    recusados: list[tuple[JobReivindicado, str]] = []
+    adiados: list[tuple[JobReivindicado, datetime]] = []
+    sem_modelo: list[Resultado] = []
+    por_instancia: dict[str, list[tuple[JobReivindicado, ContextoEnvio, Envio]]] = defaultdict(list)
+    for job in jobs:
+        contexto = contextos.get(job.id)
+        if contexto is None:  # its rows are gone: the reaper gives the claim back
+            _log.error(
+                "falha ao processar agendamento: contexto ausente",
+                extra={"id_agendamento": job.id, "worker_id": worker_id},
+            )
+            continue
+        motivo = envio_.motivo_para_nao_enviar(contexto)
+        if motivo is not None:
+            recusados.append((job, motivo))
+            continue
+        if not dentro_da_janela(momento, contexto.janela, contexto.fuso_horario):
+            adiados.append((job, proxima_abertura(momento, contexto.janela, contexto.fuso_horario)))
+            continue
+        try:
+            envio = envio_.preparar_envio(contexto)
+        except Exception:
+            _log.exception(
+                "falha ao processar agendamento",
+                extra={"id_agendamento": job.id, "worker_id": worker_id},
+            )
+            continue
+        if envio is None:
+            erro = ResultadoEnvio(Desfecho.PERMANENTE, erro=ERRO_FORA_DA_JANELA_SEM_MODELO)
+            sem_modelo.append(Resultado(job, erro, 0.0))
+            continue
+        por_instancia[contexto.instancia.id].append((job, contexto, envio))
+    cancelar(recusados, worker_id, resumo)
+    liberar_lote(adiados, worker_id)
+    for job, _quando in adiados:
+        _log.info(
+            "fora da janela: adiado", extra={"id_agendamento": job.id, "worker_id": worker_id}
+        )
+    registrar_resultados(sem_modelo, worker_id, resumo)
+    fila: list[_Pronto] = []
+    longe: list[tuple[JobReivindicado, datetime]] = []
+    # Slots are reserved only for what can go out within ESPERA_MAXIMA_VAGA_S at the instance's
+    # rate: a slow number (say 1 msg/s) with a 100-job batch must not book slots it gives back.
+    ritmo = cfg.despacho_msgs_por_segundo
+    cabem = max(1, math.ceil(ESPERA_MAXIMA_VAGA_S * ritmo))
+    for id_instancia, todos in por_instancia.items():
+        grupo, excedentes = todos[:cabem], todos[cabem:]
+        momento = agora()
+        longe.extend(
+            (job, momento + timedelta(seconds=cabem / ritmo)) for job, _c, _e in excedentes
+        )
+        try:
+            esperas = reservar_vagas(id_instancia, len(grupo), ritmo)
+        except Exception:  # this instance's claims are left to the reaper, not the others'
+            _log.exception(
+                "falha ao processar agendamento",
+                extra={"worker_id": worker_id, "ids_agendamento": [j.id for j, _c, _e in grupo]},
+            )
+            continue
+        relogio, momento = time.monotonic(), agora()
+        for (job, contexto, envio), espera in zip(grupo, esperas, strict=True):
+            if espera > ESPERA_MAXIMA_VAGA_S:
+                longe.append((job, momento + timedelta(seconds=espera)))
+            else:
+                fila.append(_Pronto(job, contexto, envio, relogio + espera))
+    liberar_lote(longe, worker_id)
+    fila.sort(key=lambda p: p.prazo)
+    with Coletor(worker_id, resumo) as coletor:
+        _enviar(deque(fila), worker_id, fabrica, parar, pool, capacidade, coletor)
+
+
+def _enviar(
+    fila: deque[_Pronto],
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    parar: Callable[[], bool],
+    pool: ThreadPoolExecutor,
+    capacidade: int,
+    coletor: Coletor,
+) -> None:
+    """Mark and hand out groups as their slots come near, at most ``EM_CURSO_POR_THREAD``
+    sends per pool thread marked and not yet done (one that waits for a thread or the gate
+    longer than ``REMARCAR_APOS_S`` checks its claim again before it leaves)."""
+    livres = threading.BoundedSemaphore(EM_CURSO_POR_THREAD * capacidade)
+    futuros: list[Future[None]] = []
+    try:
+        while fila:
+            espera = fila[0].prazo - time.monotonic() - ADIANTAMENTO_S
+            if (espera > 0 and aguardar_vaga(espera, parar)) or parar():
+                break
+            if not _obter(livres, parar):
+                break
+            grupo = [fila.popleft()]
+            limite = time.monotonic() + ADIANTAMENTO_S
+            while fila and fila[0].prazo <= limite and livres.acquire(blocking=False):
+                grupo.append(fila.popleft())
+            iniciados = marcar_iniciados([p.job.id for p in grupo], worker_id)
+            marcado_em = time.monotonic()
+            for p in grupo:
+                if p.job.id not in iniciados:  # the claim was taken back: not ours to send
+                    livres.release()
+                    continue
+                futuros.append(
+                    pool.submit(
+                        _enviar_um, p, marcado_em, worker_id, fabrica, parar, coletor, livres
+                    )
+                )
+    finally:
+        try:  # stopping: the slots are lost, the jobs are not
+            liberar_lote([(p.job, p.job.agendado_para) for p in fila], worker_id)
+        finally:
+            aguardar_todos(futuros)
+
+
+def _obter(livres: threading.BoundedSemaphore, parar: Callable[[], bool]) -> bool:
+    while not livres.acquire(timeout=0.25):
+        if parar():
+            return False
+    return True
+
+
+def _enviar_um(
+    p: _Pronto,
+    marcado_em: float,
+    worker_id: str,
+    fabrica: FabricaProvedor,
+    parar: Callable[[], bool],
+    coletor: Coletor,
+    livres: threading.BoundedSemaphore,
+) -> None:
+    job = p.job
+    try:
+        espera = p.prazo - time.monotonic()
+        if (espera > 0 and aguardar_vaga(espera, parar)) or parar():
+            _devolver_marcado(job, worker_id)  # stopping: the slot is lost, the job is not
+            return
+        with portao():  # the send's clock starts once it may really go out
+            if parar():
+                _devolver_marcado(job, worker_id)
+                return
+            if time.monotonic() - marcado_em > REMARCAR_APOS_S and not finalizar(
+                job.id, worker_id, envio_iniciado_em=agora()
+            ):
+                return  # held (pool, gate) and the claim was taken back meanwhile
+            inicio = time.monotonic()
+            try:
+                resultado = envio_.enviar(
+                    fabrica(p.contexto.instancia), p.contexto, p.envio, job.id
+                )
+            except Exception as exc:  # an adapter bug after the request may have left: never resend
+                _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
+                resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
+            latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
+        saida = envio_.Saida(
+            p.contexto.instancia.id, p.contexto.id_lead, p.contexto.telefone, p.envio.texto
+        )
+        coletor.entregar(Resultado(job, resultado, latencia_ms, saida))
+    except Exception:
+        _log.exception(
+            "falha ao processar agendamento",
+            extra={"id_agendamento": job.id, "worker_id": worker_id},
+        )
+    finally:
+        livres.release()
+
+
+def _devolver_marcado(job: JobReivindicado, worker_id: str) -> bool:
+    """A job marked started whose send did not begin: the mark cleared and the claim given back
+    in one conditional write."""
+    return finalizar(
+        job.id,
+        worker_id,
+        status=StatusAgendamento.PENDENTE.value,
+        agendado_para=job.agendado_para,
+        tentativas=job.tentativas - 1,
+        claimed_by=None,
+        claimed_at=None,
+        batimento_em=None,
+        envio_iniciado_em=None,
+    )
