@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import time_machine
 from sqlmodel import select
 
+from tests.caos_apoio import esperar
 from tests.factories import agendar, criar_automacao, criar_empresa, criar_lead, mover
 from tests.processos import despachar_em_processo
 from tests.provedor_falso import ProvedorSegurado, ProvedorTeste, ServidorContador
@@ -205,9 +206,14 @@ def test_a_rodada_bate_assim_que_reivindica(banco, servidor, monkeypatch):
     rodada.start()
     try:
         assert provedor.em_voo.acquire(timeout=10), "o envio não começou"
-        job = _job()
+        # The beat runs on its own thread, alongside the send: wait for it, far less than the
+        # 60 s interval it would otherwise take.
+        job = esperar(
+            lambda: (j := _job()).batimento_em > j.claimed_at and j,
+            limite_s=10,
+            oque="o primeiro batimento depois do claim",
+        )
         assert job.status == "PROCESSANDO"
-        assert job.batimento_em > job.claimed_at, "beaten after the claim committed"
     finally:
         provedor.liberar.set()
         rodada.join(timeout=30)
