@@ -9,7 +9,7 @@ Run from the repository root::
 What it does (everything on loopback, every loop bounded):
 
 1. creates a throwaway database ``bench_dispatch_<pid>`` on 127.0.0.1:5432, migrates it and
-   seeds two job sets (``tests/caos_apoio.semear``: one lead, one number, one message per job):
+   seeds two job sets (``tests/caos_dados.semear``: one lead, one number, one message per job):
    - set A (``--jobs``, default 5,000 jobs) over 100 ``simulador`` instances, for the 0 ms and
      no-op runs. The per-instance rate limit is capped at 80 msg/s by the settings
      (``DESPACHO_MSGS_POR_SEGUNDO <= 80``), so "rate limit high" is 100 instances x 80 msg/s =
@@ -81,7 +81,8 @@ from bench.comum import (
 )
 from bench.dispatch_relatorio import relatorio
 from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
-from tests.caos_apoio import Frota, Simulador, ambiente, esperar, semear
+from tests.caos_apoio import Frota, Simulador, ambiente, esperar
+from tests.caos_dados import semear
 
 TABELA = "whatsapp_automacao_agendamento"
 FUTURO = "now() + interval '30 days'"

@@ -8,7 +8,7 @@ Run from the repository root::
 What it does:
 
 1. creates a throwaway database ``bench_escala_<pid>`` on 127.0.0.1:5432, migrates it and seeds
-   1,000 jobs through ``tests.caos_apoio.semear`` (their leads, automations over 4 instances);
+   1,000 jobs through ``tests.caos_dados.semear`` (their leads, automations over 4 instances);
 2. grows the job table with ``INSERT ... SELECT generate_series`` to each size, cloning those
    jobs (same leads, automations, steps) with this mix per 100 rows: 1 PENDENTE due a minute
    ago, 89 PENDENTE due over the next 30 days, 8 ENVIADO, 1 ERRO, 1 CANCELADO; then ``ANALYZE``;
@@ -41,7 +41,7 @@ import sqlalchemy as sa
 
 from bench.comum import PG_BASE, mediana, sql
 from tests.bancos import apagar_banco_pg, criar_banco_pg, migrar
-from tests.caos_apoio import semear
+from tests.caos_dados import semear
 
 REPETICOES = 5
 

@@ -40,12 +40,9 @@ from tests.caos_apoio import (
     ServidorApi,
     Simulador,
     ambiente,
-    contar_status,
     esperar,
-    inbox_por_chave,
-    linhas_jobs,
-    semear,
 )
+from tests.caos_dados import contar_status, inbox_por_chave, linhas_jobs, semear
 
 ROTA_MANUAL = "/api/whatsapp/automations/follow-up/dispatch"
 ROTA_INTERNA = "/api/internal/whatsapp/follow-up/dispatch"

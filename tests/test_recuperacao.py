@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.caos_apoio import Frota, Simulador, ambiente, contar_status, esperar, linhas_jobs, semear
+from tests.caos_apoio import Frota, Simulador, ambiente, esperar
+from tests.caos_dados import contar_status, linhas_jobs, semear
 
 BATIMENTO = {"batimento_intervalo_s": 1.0, "batimento_prazo_s": 3.0, "reaper_intervalo_s": 1.0}
 PROVEDOR_TIMEOUT_S = 2.0
