@@ -15,11 +15,10 @@ What it does (everything on loopback, every loop bounded):
      (``DESPACHO_MSGS_POR_SEGUNDO <= 80``), so "rate limit high" is 100 instances x 80 msg/s =
      8,000 msg/s in aggregate, far above what 2 cores reach;
    - set B (``--jobs-100ms``, default 1,000 jobs) over 4 instances x 25 msg/s = 100 msg/s,
-     for the 100 ms runs, with ``DESPACHO_CONCORRENCIA=16`` (16 sends in flight per process
-     carry 160 msg/s at 100 ms; the default 8 would cap one process at 80 msg/s): the rate
-     limit, not the waiting, must be what bounds them. (32 in flight x 4 processes needs more
-     connections than PostgreSQL's default ``max_connections=100``: the engine pool is 10 + 20
-     overflow per process);
+     for the 100 ms runs. Both sets run with the default settings for the sends in flight:
+     the dispatcher sizes them per batch from the instances' rate limit and the latency it
+     measures (``despacho_controle.vagas_para``), so the rate limit, not the waiting, bounds
+     the 100 ms runs;
 2. starts the simulator (``python -m whatsapp_app.simulador``, logs at WARNING);
 3. the ceiling: a bare SQL loop in 1, 2 and 4 processes (psycopg, no ORM): claim 100 due jobs
    with one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id``, then
@@ -98,7 +97,6 @@ class Conjunto:
     n: int
     instancias: list[str]
     msgs_por_segundo: float  # per instance
-    concorrencia: int  # DESPACHO_CONCORRENCIA
 
 
 def rearmar(url: str, conjunto: Conjunto) -> None:
@@ -179,7 +177,6 @@ def rodar_despacho(
         sim.porta,
         agendador_intervalo_s=0.2,
         despacho_msgs_por_segundo=conjunto.msgs_por_segundo,
-        despacho_concorrencia=conjunto.concorrencia,
         despacho_lote=100,
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -388,8 +385,8 @@ def main() -> int:
         adiante = timedelta(days=30).total_seconds()
         a = semear(args.jobs, n_instancias=100, atraso_s=adiante, sufixo="bencha")
         b = semear(args.jobs_100ms, n_instancias=4, atraso_s=adiante, sufixo="benchb")
-        conj_a = Conjunto("A", a.id_empresa, args.jobs, a.instancias, 80, 8)
-        conj_b = Conjunto("B", b.id_empresa, args.jobs_100ms, b.instancias, 25, 16)
+        conj_a = Conjunto("A", a.id_empresa, args.jobs, a.instancias, 80)
+        conj_b = Conjunto("B", b.id_empresa, args.jobs_100ms, b.instancias, 25)
         print(
             f"semeado: {args.jobs} + {args.jobs_100ms} jobs ({time.monotonic() - inicio_total:.0f} s)"
         )

@@ -41,9 +41,9 @@ _rodando = {"agora": False}
 
 
 def _rodada(parar: threading.Event | None = None) -> None:
-    """Dispatch until a round claims less than a full batch and no wake-up came meanwhile (a
-    backlog drains back to back, an idle queue costs one query per tick)."""
-    cfg = configuracoes()
+    """Dispatch until a batch comes back short and no wake-up came meanwhile (a backlog drains
+    batch after batch, each claimed while the last one's sends are in flight; an idle queue
+    costs one query per tick)."""
     with _trava_rodada:
         _rodando["agora"] = True
     try:
@@ -51,7 +51,7 @@ def _rodada(parar: threading.Event | None = None) -> None:
             _acordado.clear()
             try:
                 resumo = automacoes.processar_agendamentos_follow_up_whatsapp(
-                    worker_id=despacho_controle.identificador_worker()
+                    worker_id=despacho_controle.identificador_worker(), continuo=True
                 )
             except Exception:
                 _log.exception("rodada do despacho falhou")
@@ -62,11 +62,10 @@ def _rodada(parar: threading.Event | None = None) -> None:
                 _log.info("rodada do despacho", extra=resumo)
             if parar is not None and parar.is_set():
                 return
-            if resumo["claimed"] < cfg.despacho_lote:
-                with _trava_rodada:
-                    if not _acordado.is_set():
-                        _rodando["agora"] = False
-                        return
+            with _trava_rodada:
+                if not _acordado.is_set():
+                    _rodando["agora"] = False
+                    return
     finally:
         with _trava_rodada:
             _rodando["agora"] = False

@@ -58,7 +58,8 @@ class Configuracoes(BaseSettings):
 
     # Dispatcher tunables (units in the names).
     despacho_lote: int = Field(default=100, ge=1, le=1000)  # jobs claimed per round
-    despacho_concorrencia: int = Field(default=8, ge=1, le=64)  # sends in flight per process
+    # sends in flight per process, at most (sized per batch from the rate limit and the latency)
+    despacho_concorrencia: int = Field(default=32, ge=1, le=64)
     despacho_max_tentativas: int = Field(default=5, ge=1, le=50)
     despacho_backoff_base_s: float = Field(default=30.0, gt=0)
     despacho_backoff_max_s: float = Field(default=3600.0, gt=0)

@@ -4,6 +4,7 @@ the worker's identity and the provider factory."""
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -19,10 +20,15 @@ _log = logger("automacoes")
 
 FabricaProvedor = Callable[[WhatsappInstancia], Provedor]
 VERIFICAR_PARADA_S = 0.25  # seconds between two stop checks while a rate-limit slot is awaited
+LATENCIA_INICIAL_S = 0.1  # a send's latency assumed until this process has measured some
+PESO_LATENCIA = 0.1  # weight of the newest send in the moving average of the latency
+FOLGA_CONCORRENCIA = 1.5  # headroom over rate x latency, for the spread of the latency
 
 _parada = threading.Event()
 _trava_portao = threading.Lock()
-_portao_envios: threading.BoundedSemaphore | None = None
+_portoes: dict[int, threading.BoundedSemaphore] = {}  # by DESPACHO_CONCORRENCIA (tests change it)
+_trava_latencia = threading.Lock()
+_latencia: dict[str, float] = {}
 
 
 def fabrica_padrao(instancia: WhatsappInstancia) -> Provedor:
@@ -59,14 +65,36 @@ def aguardar_vaga(segundos: float, parar: Callable[[], bool]) -> bool:
     return False
 
 
+def observar_latencia(segundos: float) -> None:
+    """One send's provider latency, into this process's moving average."""
+    with _trava_latencia:
+        atual = _latencia.get("media_s")
+        _latencia["media_s"] = (
+            segundos if atual is None else atual + PESO_LATENCIA * (segundos - atual)
+        )
+
+
+def latencia_media_s() -> float:
+    return _latencia.get("media_s", LATENCIA_INICIAL_S)
+
+
+def vagas_para(msgs_por_segundo: float, envios: int, antecedencia_s: float) -> int:
+    """Sends to keep marked and not done for ``msgs_por_segundo`` (the rate limits of the
+    instances a batch sends through): those in flight, rate x the measured latency (Little's
+    law) with headroom, plus those marked ``antecedencia_s`` ahead of their slot; never more
+    than the ``envios`` at hand nor twice DESPACHO_CONCORRENCIA (the gate holds the sends
+    really in flight to DESPACHO_CONCORRENCIA)."""
+    em_voo = latencia_media_s() * FOLGA_CONCORRENCIA + antecedencia_s
+    alvo = math.ceil(round(msgs_por_segundo * em_voo, 6)) + 1
+    return max(1, min(alvo, envios, 2 * configuracoes().despacho_concorrencia))
+
+
 def portao() -> threading.BoundedSemaphore:
     """Sends in flight in this process, across every concurrent dispatch call (the API may run
     several at once): at most DESPACHO_CONCORRENCIA, which the HTTP pool is sized for."""
-    global _portao_envios
+    limite = configuracoes().despacho_concorrencia
     with _trava_portao:
-        if _portao_envios is None:
-            _portao_envios = threading.BoundedSemaphore(configuracoes().despacho_concorrencia)
-        return _portao_envios
+        return _portoes.setdefault(limite, threading.BoundedSemaphore(limite))
 
 
 class Batimento:
@@ -90,17 +118,26 @@ class Batimento:
         self._extra = extra
         self._intervalo = intervalo
         self._fim = threading.Event()
+        self._acordar = threading.Event()
         self._thread = threading.Thread(target=self._bater, name=nome, daemon=True)
 
     def _bater(self) -> None:
         intervalo = self._intervalo or configuracoes().batimento_intervalo_s
         espera = 0.0 if self._imediato else intervalo
-        while not self._fim.wait(espera):
+        while True:
+            self._acordar.wait(espera)
+            self._acordar.clear()
+            if self._fim.is_set():
+                return
             try:
                 self._bater_uma_vez()
             except Exception:  # the database may be away for a moment: beat again later
                 _log.warning("batimento falhou", extra=self._extra)
             espera = intervalo
+
+    def agora(self) -> None:
+        """Beat at once (new claims joined the work), then every interval again."""
+        self._acordar.set()
 
     def __enter__(self) -> Batimento:
         self._thread.start()
@@ -108,4 +145,5 @@ class Batimento:
 
     def __exit__(self, *_: object) -> None:
         self._fim.set()
+        self._acordar.set()
         self._thread.join()

@@ -17,11 +17,12 @@ dispatcher's round, ``processar_agendamentos_follow_up_whatsapp``, runs this per
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as aguardar_todos
@@ -31,7 +32,15 @@ from datetime import datetime, timedelta
 from whatsapp_app import db
 from whatsapp_app import envio as envio_
 from whatsapp_app.config import configuracoes
-from whatsapp_app.despacho_controle import FabricaProvedor, aguardar_vaga, portao
+from whatsapp_app.despacho_controle import (
+    VERIFICAR_PARADA_S,
+    Batimento,
+    FabricaProvedor,
+    aguardar_vaga,
+    observar_latencia,
+    portao,
+    vagas_para,
+)
 from whatsapp_app.despacho_job import (
     ESPERA_MAXIMA_VAGA_S,
     Resultado,
@@ -47,6 +56,7 @@ from whatsapp_app.providers.base import Desfecho, ResultadoEnvio
 from whatsapp_app.reivindicacao import (
     JobReivindicado,
     ResumoDespacho,
+    bater,
     finalizar,
     liberar_lote,
     marcar_iniciados,
@@ -55,7 +65,6 @@ from whatsapp_app.tempo import agora
 
 ADIANTAMENTO_S = 0.2  # a group is marked started once its slots are this close
 REMARCAR_APOS_S = 0.5  # a send held longer than this after its mark checks its claim again
-EM_CURSO_POR_THREAD = 2  # sends marked and not done, per pool thread, at most
 DESCARGA_N = 16  # outcomes written together, at most
 DESCARGA_S = 0.05  # seconds an outcome waits for its group, at most
 
@@ -71,21 +80,29 @@ class _Pronto:
 
 
 class Coletor:
-    """Outcomes from the send threads, written by one thread in small groups."""
+    """Outcomes from the send threads, written by one thread in small groups (each group per
+    batch: a batch's writes are conditional on its own claim)."""
 
     _FIM = object()
 
-    def __init__(self, worker_id: str, resumo: ResumoDespacho) -> None:
-        self._worker_id = worker_id
+    def __init__(self, resumo: ResumoDespacho) -> None:
         self._resumo = resumo
         self._fila: queue.Queue[object] = queue.Queue()
+        self._trava = threading.Lock()
+        self._por_lote: Counter[str] = Counter()  # outcomes delivered and not yet written
         self._thread = threading.Thread(target=self._rodar, name="coletor", daemon=True)
 
-    def entregar(self, resultado: Resultado) -> None:
-        self._fila.put(resultado)
+    def entregar(self, worker_id: str, resultado: Resultado) -> None:
+        with self._trava:
+            self._por_lote[worker_id] += 1
+        self._fila.put((worker_id, resultado))
+
+    def pendentes(self, worker_id: str) -> int:
+        with self._trava:
+            return self._por_lote[worker_id]
 
     def _rodar(self) -> None:
-        pendentes: list[Resultado] = []
+        pendentes: list[tuple[str, Resultado]] = []
         limite = 0.0
         while True:
             espera = max(0.0, limite - time.monotonic()) if pendentes else None
@@ -96,7 +113,7 @@ class Coletor:
             if item is self._FIM:
                 self._descarregar(pendentes)
                 return
-            if isinstance(item, Resultado):
+            if isinstance(item, tuple):
                 if not pendentes:
                     limite = time.monotonic() + DESCARGA_S
                 pendentes.append(item)
@@ -104,17 +121,24 @@ class Coletor:
                 self._descarregar(pendentes)
                 pendentes = []
 
-    def _descarregar(self, resultados: list[Resultado]) -> None:
-        try:
-            registrar_resultados(resultados, self._worker_id, self._resumo)
-        except Exception:  # the reaper reconciles them: their envio_iniciado_em is set
-            _log.exception(
-                "falha ao registrar resultados",
-                extra={
-                    "worker_id": self._worker_id,
-                    "ids_agendamento": [r.job.id for r in resultados],
-                },
-            )
+    def _descarregar(self, itens: list[tuple[str, Resultado]]) -> None:
+        por_lote: dict[str, list[Resultado]] = defaultdict(list)
+        for worker_id, resultado in itens:
+            por_lote[worker_id].append(resultado)
+        for worker_id, resultados in por_lote.items():
+            try:
+                registrar_resultados(resultados, worker_id, self._resumo)
+            except Exception:  # the reaper reconciles them: their envio_iniciado_em is set
+                _log.exception(
+                    "falha ao registrar resultados",
+                    extra={
+                        "worker_id": worker_id,
+                        "ids_agendamento": [r.job.id for r in resultados],
+                    },
+                )
+            finally:
+                with self._trava:
+                    self._por_lote[worker_id] -= len(resultados)
 
     def __enter__(self) -> Coletor:
         self._thread.start()
@@ -125,19 +149,96 @@ class Coletor:
         self._thread.join()
 
 
-def processar_lote(
-    jobs: list[JobReivindicado],
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    resumo: ResumoDespacho,
-    parar: Callable[[], bool],
-    pool: ThreadPoolExecutor,
-    capacidade: int,
-) -> None:
+class Vagas:
+    """Sends marked started and not yet done, at most ``limite`` (resized per batch)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._em_uso = 0
+        self._limite = 1
+
+    def ajustar(self, limite: int) -> None:
+        with self._cond:
+            self._limite = max(1, limite)
+            self._cond.notify_all()
+
+    def obter(self, parar: Callable[[], bool], *, bloquear: bool = True) -> bool:
+        with self._cond:
+            while self._em_uso >= self._limite:
+                if not bloquear or parar():
+                    return False
+                self._cond.wait(VERIFICAR_PARADA_S)
+            self._em_uso += 1
+            return True
+
+    def devolver(self) -> None:
+        with self._cond:
+            self._em_uso -= 1
+            self._cond.notify()
+
+
+class Esteira:
+    """The send side of one dispatch call, kept across its batches: while a batch's last sends
+    are in flight the call claims and prepares the next one (the pool stays fed instead of
+    claim-all / wait-all rounds). Every batch has its own ``worker_id`` (its claims' owner);
+    one heartbeat thread beats every batch that still has claims in flight."""
+
+    def __init__(
+        self, fabrica: FabricaProvedor, resumo: ResumoDespacho, parar: Callable[[], bool]
+    ) -> None:
+        teto = 2 * configuracoes().despacho_concorrencia  # as ``vagas_para``
+        self.fabrica, self.resumo, self.parar = fabrica, resumo, parar
+        self.pool = ThreadPoolExecutor(max_workers=teto, thread_name_prefix="envio")
+        self.vagas = Vagas()
+        self.coletor = Coletor(resumo)
+        self._trava = threading.Lock()
+        self._lotes: dict[str, list[Future[None]]] = {}
+        self._batimento = Batimento(self._bater, nome="batimento", extra={}, imediato=True)
+
+    def _bater(self) -> None:
+        with self._trava:
+            vivos = list(self._lotes)
+        bater(*vivos)
+
+    def enviar(self, jobs: list[JobReivindicado], worker_id: str) -> None:
+        """Send a claimed batch; returns once each of its jobs is handed to the pool (or
+        written, or given back), while its sends may still be in flight."""
+        with self._trava:
+            self._lotes = {
+                w: futuros
+                for w, futuros in self._lotes.items()
+                if not all(f.done() for f in futuros) or self.coletor.pendentes(w)
+            }
+            self._lotes[worker_id] = []
+        self._batimento.agora()  # the claims were stamped before their statement ran
+        processar_lote(jobs, worker_id, self)
+
+    def submeter(self, worker_id: str, tarefa: Callable[[], None]) -> None:
+        futuro = self.pool.submit(tarefa)
+        with self._trava:
+            self._lotes[worker_id].append(futuro)
+
+    def __enter__(self) -> Esteira:
+        self.coletor.__enter__()
+        self._batimento.__enter__()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            with self._trava:
+                futuros = [f for lote in self._lotes.values() for f in lote]
+            aguardar_todos(futuros)
+            self.pool.shutdown(wait=True)
+            self.coletor.__exit__()
+        finally:
+            self._batimento.__exit__()
+
+
+def processar_lote(jobs: list[JobReivindicado], worker_id: str, esteira: Esteira) -> None:
     """Send a claimed batch. A failure (e.g. the database went away) leaves the claims not yet
     written to the reaper, which recovers them."""
     try:
-        _processar_lote(jobs, worker_id, fabrica, resumo, parar, pool, capacidade)
+        _processar_lote(jobs, worker_id, esteira)
     except Exception:
         _log.exception(
             "falha ao processar agendamento",
@@ -145,16 +246,9 @@ def processar_lote(
         )
 
 
-def _processar_lote(
-    jobs: list[JobReivindicado],
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    resumo: ResumoDespacho,
-    parar: Callable[[], bool],
-    pool: ThreadPoolExecutor,
-    capacidade: int,
-) -> None:
+def _processar_lote(jobs: list[JobReivindicado], worker_id: str, esteira: Esteira) -> None:
     cfg = configuracoes()
+    resumo, parar = esteira.resumo, esteira.parar
     if parar():  # stopping (shutdown, a manual dispatch's cancel): back untouched, still due
         liberar_lote([(job, job.agendado_para) for job in jobs], worker_id)
         return
@@ -228,69 +322,44 @@ def _processar_lote(
                 fila.append(_Pronto(job, contexto, envio, relogio + espera))
     liberar_lote(longe, worker_id)
     fila.sort(key=lambda p: p.prazo)
-    with Coletor(worker_id, resumo) as coletor:
-        _enviar(deque(fila), worker_id, fabrica, parar, pool, capacidade, coletor)
+    # Sends marked and not done, sized from the rate this batch may go out at and the
+    # measured latency (``vagas_para``).
+    ritmo = len({p.contexto.instancia.id for p in fila}) * cfg.despacho_msgs_por_segundo
+    esteira.vagas.ajustar(vagas_para(ritmo, len(fila), ADIANTAMENTO_S))
+    _enviar(deque(fila), worker_id, esteira)
 
 
-def _enviar(
-    fila: deque[_Pronto],
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    parar: Callable[[], bool],
-    pool: ThreadPoolExecutor,
-    capacidade: int,
-    coletor: Coletor,
-) -> None:
-    """Mark and hand out groups as their slots come near, at most ``EM_CURSO_POR_THREAD``
-    sends per pool thread marked and not yet done (one that waits for a thread or the gate
-    longer than ``REMARCAR_APOS_S`` checks its claim again before it leaves)."""
-    livres = threading.BoundedSemaphore(EM_CURSO_POR_THREAD * capacidade)
-    futuros: list[Future[None]] = []
+def _enviar(fila: deque[_Pronto], worker_id: str, esteira: Esteira) -> None:
+    """Mark and hand out groups as their slots come near, with at most ``esteira.vagas``
+    sends marked and not yet done (one that waits for a thread or the gate longer than
+    ``REMARCAR_APOS_S`` checks its claim again before it leaves)."""
+    parar, vagas = esteira.parar, esteira.vagas
     try:
         while fila:
             espera = fila[0].prazo - time.monotonic() - ADIANTAMENTO_S
             if (espera > 0 and aguardar_vaga(espera, parar)) or parar():
                 break
-            if not _obter(livres, parar):
+            if not vagas.obter(parar):
                 break
             grupo = [fila.popleft()]
             limite = time.monotonic() + ADIANTAMENTO_S
-            while fila and fila[0].prazo <= limite and livres.acquire(blocking=False):
+            while fila and fila[0].prazo <= limite and vagas.obter(parar, bloquear=False):
                 grupo.append(fila.popleft())
             iniciados = marcar_iniciados([p.job.id for p in grupo], worker_id)
             marcado_em = time.monotonic()
             for p in grupo:
                 if p.job.id not in iniciados:  # the claim was taken back: not ours to send
-                    livres.release()
+                    vagas.devolver()
                     continue
-                futuros.append(
-                    pool.submit(
-                        _enviar_um, p, marcado_em, worker_id, fabrica, parar, coletor, livres
-                    )
+                esteira.submeter(
+                    worker_id, functools.partial(_enviar_um, p, marcado_em, worker_id, esteira)
                 )
-    finally:
-        try:  # stopping: the slots are lost, the jobs are not
-            liberar_lote([(p.job, p.job.agendado_para) for p in fila], worker_id)
-        finally:
-            aguardar_todos(futuros)
+    finally:  # stopping: the slots are lost, the jobs are not
+        liberar_lote([(p.job, p.job.agendado_para) for p in fila], worker_id)
 
 
-def _obter(livres: threading.BoundedSemaphore, parar: Callable[[], bool]) -> bool:
-    while not livres.acquire(timeout=0.25):
-        if parar():
-            return False
-    return True
-
-
-def _enviar_um(
-    p: _Pronto,
-    marcado_em: float,
-    worker_id: str,
-    fabrica: FabricaProvedor,
-    parar: Callable[[], bool],
-    coletor: Coletor,
-    livres: threading.BoundedSemaphore,
-) -> None:
+def _enviar_um(p: _Pronto, marcado_em: float, worker_id: str, esteira: Esteira) -> None:
+    parar = esteira.parar
     job = p.job
     try:
         espera = p.prazo - time.monotonic()
@@ -308,23 +377,26 @@ def _enviar_um(
             inicio = time.monotonic()
             try:
                 resultado = envio_.enviar(
-                    fabrica(p.contexto.instancia), p.contexto, p.envio, job.id
+                    esteira.fabrica(p.contexto.instancia), p.contexto, p.envio, job.id
                 )
             except Exception as exc:  # an adapter bug after the request may have left: never resend
                 _log.exception("falha inesperada no provedor", extra={"id_agendamento": job.id})
                 resultado = ResultadoEnvio(Desfecho.DESCONHECIDO, erro=f"Falha inesperada: {exc}")
-            latencia_ms = round((time.monotonic() - inicio) * 1000, 1)
+            latencia_s = time.monotonic() - inicio
+        observar_latencia(latencia_s)
         saida = envio_.Saida(
             p.contexto.instancia.id, p.contexto.id_lead, p.contexto.telefone, p.envio.texto
         )
-        coletor.entregar(Resultado(job, resultado, latencia_ms, saida))
+        esteira.coletor.entregar(
+            worker_id, Resultado(job, resultado, round(latencia_s * 1000, 1), saida)
+        )
     except Exception:
         _log.exception(
             "falha ao processar agendamento",
             extra={"id_agendamento": job.id, "worker_id": worker_id},
         )
     finally:
-        livres.release()
+        esteira.vagas.devolver()
 
 
 def _devolver_marcado(job: JobReivindicado, worker_id: str) -> bool:

@@ -154,25 +154,23 @@ def registrar_claims(jobs: list[JobReivindicado], worker_id: str, resumo: Resumo
     resumo.somar("claimed", len(jobs))
 
 
-def bater(worker_id: str) -> int:
-    """Refresh the heartbeat of this round's claims in flight. A row locked at that moment (its
-    group being marked started, or its outcome written) is skipped, not waited for: the beat
-    never holds some rows while it waits for others, so it cannot deadlock with a write that
-    takes many rows in another order (the next beat refreshes it)."""
+def bater(*worker_ids: str) -> int:
+    """Refresh the heartbeat of the claims in flight of these batches. A row locked at that
+    moment (its group being marked started, or its outcome written) is skipped, not waited for:
+    the beat never holds some rows while it waits for others, so it cannot deadlock with a
+    write that takes many rows in another order (the next beat refreshes it)."""
+    if not worker_ids:
+        return 0
     t = _agendamento
+    proprios_de = [
+        t.c.status == StatusAgendamento.PROCESSANDO.value,
+        t.c.claimed_by.in_(worker_ids),
+    ]
     with db.sessao() as sessao:
-        proprios = (
-            sa.select(t.c.id)
-            .where(t.c.status == StatusAgendamento.PROCESSANDO.value, t.c.claimed_by == worker_id)
-            .with_for_update(skip_locked=True)
-        )
+        proprios = sa.select(t.c.id).where(*proprios_de).with_for_update(skip_locked=True)
         resultado = sessao.execute(
             sa.update(t)
-            .where(
-                t.c.id.in_(proprios.scalar_subquery()),
-                t.c.status == StatusAgendamento.PROCESSANDO.value,
-                t.c.claimed_by == worker_id,
-            )
+            .where(t.c.id.in_(proprios.scalar_subquery()), *proprios_de)
             .values(batimento_em=agora())
         )
         return int(resultado.rowcount or 0)  # type: ignore[attr-defined]

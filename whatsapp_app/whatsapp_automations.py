@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from whatsapp_app import contadores, db, despacho_lote, despertador
 from whatsapp_app.config import configuracoes
 from whatsapp_app.despacho_controle import (
-    Batimento,
     FabricaProvedor,
     fabrica_padrao,
     identificador_worker,
@@ -44,7 +43,6 @@ from whatsapp_app.models import (
 )
 from whatsapp_app.reivindicacao import (
     ResumoDespacho,
-    bater,
     registrar_claims,
     reivindicar,
 )
@@ -423,12 +421,16 @@ def processar_agendamentos_follow_up_whatsapp(
     id_whatsapp_instancia: str | None = None,
     deve_parar: Callable[[], bool] | None = None,
     resumo: ResumoDespacho | None = None,
+    continuo: bool = False,
 ) -> dict[str, int]:
     """Claim due jobs and send them; the one function every dispatch entry point calls.
 
     ``id_empresa=None`` dispatches for every company (internal endpoint, scheduler, workers);
     ``id_whatsapp_instancia`` only the jobs of automations sending through that instance.
-    Sends within the batch run concurrently (bounded by ``DESPACHO_CONCORRENCIA``).
+    Sends within the batch run concurrently (sized from the instances' rate limit and the
+    measured latency, at most ``DESPACHO_CONCORRENCIA``). ``continuo`` (the scheduler's rounds):
+    batch after batch until one comes back short, each claimed and prepared while the previous
+    one's last sends are in flight.
     ``deve_parar`` (a manual dispatch's cancel) is checked where a shutdown is: when true,
     nothing more is claimed, claims whose send has not started are given back untouched and
     sends already started finish and are recorded. ``resumo`` is the caller's summary (e.g. a
@@ -440,34 +442,34 @@ def processar_agendamentos_follow_up_whatsapp(
     if deve_parar is not None:
         externo = deve_parar
         parar = lambda: parada_solicitada() or externo()
-    # claimed_by names this round, not just the process: a claim the reaper took back and the
-    # same process re-claimed later must not be finishable by the earlier round's thread.
-    worker_id = f"{worker_id or identificador_worker()}:{uuid.uuid4().hex[:8]}"
+    base = worker_id or identificador_worker()
     fabrica = fabrica_provedor or _fabrica_padrao
     resumo = resumo if resumo is not None else ResumoDespacho()
+    limite = limite or cfg.despacho_lote
     if deve_parar is not None and deve_parar():
         return resumo.publico()
-    with db.sessao() as sessao:
-        jobs = reivindicar(
-            sessao,
-            id_empresa=id_empresa,
-            limite=limite or cfg.despacho_lote,
-            worker_id=worker_id,
-            resumo=resumo,
-            id_whatsapp_instancia=id_whatsapp_instancia,
-        )
-    registrar_claims(jobs, worker_id, resumo)
-    if jobs:
-        capacidade = min(cfg.despacho_concorrencia, len(jobs))
-        with (
-            Batimento(
-                lambda: bater(worker_id),
-                nome="batimento",
-                extra={"worker_id": worker_id},
-                imediato=True,
-            ),
-            ThreadPoolExecutor(max_workers=capacidade) as pool,
-        ):
-            despacho_lote.processar_lote(jobs, worker_id, fabrica, resumo, parar, pool, capacidade)
-    contadores.descarregar()  # this round's counts, for "Saúde do despacho" (never raises)
+    with ExitStack() as pilha:
+        esteira: despacho_lote.Esteira | None = None
+        while True:
+            # claimed_by names this batch, not just the process: a claim the reaper took back
+            # and the same process re-claimed later must not be finishable by an earlier
+            # batch's thread.
+            lote_id = f"{base}:{uuid.uuid4().hex[:8]}"
+            with db.sessao() as sessao:
+                jobs = reivindicar(
+                    sessao,
+                    id_empresa=id_empresa,
+                    limite=limite,
+                    worker_id=lote_id,
+                    resumo=resumo,
+                    id_whatsapp_instancia=id_whatsapp_instancia,
+                )
+            registrar_claims(jobs, lote_id, resumo)
+            if jobs:
+                if esteira is None:
+                    esteira = pilha.enter_context(despacho_lote.Esteira(fabrica, resumo, parar))
+                esteira.enviar(jobs, lote_id)
+            if not continuo or len(jobs) < limite or parar():
+                break
+    contadores.descarregar()  # this call's counts, for "Saúde do despacho" (never raises)
     return resumo.publico()
