@@ -60,7 +60,10 @@ N_WORKERS = 8
 # fewer of them; each runs the same scheduler, dispatcher and reaper as a worker.
 N_APPS = 4
 DISPATCHERS = {"worker": N_WORKERS, "app": N_APPS}
-N_INSTANCIAS = 4  # 4 x 80 msg/s: the per-instance rate limit is capped at 80 by the settings
+# 4 x 40 msg/s: the 2,000 jobs take 12 s or more to go out, so the kill schedule (every 0.3-1.5 s)
+# lands its SIGKILLs while work is in hand however fast the dispatcher itself is.
+N_INSTANCIAS = 4
+MSGS_POR_SEGUNDO = 40
 SEMENTE = 20240611
 
 
@@ -87,7 +90,7 @@ class Cenario:
                 self.sim.porta,
                 prometheus_multiproc_dir=prometheus,
                 agendador_intervalo_s=0.2,
-                despacho_msgs_por_segundo=80,
+                despacho_msgs_por_segundo=MSGS_POR_SEGUNDO,
                 # 8 workers + the API on one PostgreSQL (max_connections=100): the wake-up's
                 # LISTEN connection per worker pushed CI over it ("too many clients"). The tick
                 # here is 0.2 s, so the wake-up adds nothing this suite proves; its own tests
@@ -344,8 +347,15 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
             )
             codigos = frota.parar()
             assert codigos == [0] * cenario.n, "SIGTERM: every dispatcher exits 0"
-            if contar_status().get("PROCESSANDO", 0) == 0:
-                break
+            agora_status = contar_status()
+            if not agora_status.get("PROCESSANDO", 0):
+                if not agora_status.get("PENDENTE", 0):
+                    break
+                # Given back after the drain was seen: a live dispatcher's reaper took back a
+                # killed one's claims (3 s after the kill), and SIGTERM returned what it had
+                # claimed again and not started. Still owed: the next fleet sends them.
+                frota.iniciar()
+                continue
             esperar(
                 lambda: all(
                     j["claimed_at"] < agora() - timedelta(seconds=PRAZO_S)
@@ -512,10 +522,12 @@ def test_envios_simultaneos_de_um_processo_cabem_no_pool_http(banco, tmp_path, m
 def test_reaper_nao_reenvia_envio_ainda_em_andamento(banco, monkeypatch):
     """The reaper used to expire a started send by ``claimed_at``: a send that began late (after
     a rate-limit wait) was still in flight when it was reconciled, not found at the provider,
-    put back to PENDENTE and sent a second time."""
+    put back to PENDENTE and sent a second time. The dispatcher no longer books a slot past a
+    claim's deadline, but a send can still begin late (held at the gate or by the pool): here
+    the slot wait past the deadline is let through on purpose."""
     import threading
 
-    from whatsapp_app import db
+    from whatsapp_app import db, despacho_lote
     from whatsapp_app.config import configuracoes
     from whatsapp_app.models import WhatsappInstancia
     from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
@@ -534,6 +546,7 @@ def test_reaper_nao_reenvia_envio_ainda_em_andamento(banco, monkeypatch):
         }.items():
             monkeypatch.setenv(chave, str(valor))
         configuracoes.cache_clear()
+        monkeypatch.setattr(despacho_lote, "espera_maxima_vaga_s", lambda: 60.0)
         semeadura = semear(1, n_instancias=1)
         # Other dispatchers already reserved the instance's next seconds of sending.
         with db.sessao() as s:

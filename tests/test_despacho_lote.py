@@ -8,10 +8,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlmodel import select
 
 from tests.factories import agendar, comandos_sql, criar_empresa
@@ -72,8 +74,8 @@ def _set(comando: str) -> str:
 
 
 def test_um_lote_em_poucos_comandos(banco, monkeypatch):
-    """20 jobs on 2 instances with mixed outcomes: 1 context query, 1 slot reservation per
-    instance, and, results written together, 1 statement per outcome group."""
+    """20 jobs on 2 instances with mixed outcomes: 1 context query, 1 slot reservation for
+    both instances, and, results written together, 1 statement per outcome group."""
     monkeypatch.setattr(despacho_lote, "DESCARGA_N", 1000)
     monkeypatch.setattr(despacho_lote, "DESCARGA_S", 30.0)  # one write, when the batch ends
     monkeypatch.setattr(despacho_lote, "ADIANTAMENTO_S", 1.0)
@@ -92,7 +94,7 @@ def test_um_lote_em_poucos_comandos(banco, monkeypatch):
     contextos = [c for c in comandos if c.startswith("SELECT") and "JOIN lead" in c]
     assert len(contextos) == 1, "one query loads the contexts of the whole batch"
     reservas = [c for c in comandos if _sobre("whatsapp_instancia", "UPDATE")(c)]
-    assert len(reservas) == 2, "one slot reservation per instance"
+    assert len(reservas) == 1, "one slot reservation for every instance of the batch"
     escritas = [
         c
         for c in comandos
@@ -127,11 +129,110 @@ def test_os_espacos_de_envio_sao_consecutivos(banco):
     agendar(criar_empresa(), 1)
     with db.sessao() as s:
         instancia = s.exec(select(WhatsappInstancia)).one()
-    esperas = reservar_vagas(instancia.id, 5, 10.0)
+    esperas = reservar_vagas({instancia.id: 5}, 10.0, 60.0)[instancia.id].esperas
     assert esperas[0] == pytest.approx(0.0, abs=0.05)
     assert [round(b - a, 3) for a, b in itertools.pairwise(esperas)] == [0.1] * 4
-    seguintes = reservar_vagas(instancia.id, 2, 10.0)
+    seguintes = reservar_vagas({instancia.id: 2}, 10.0, 60.0)[instancia.id].esperas
     assert seguintes[0] == pytest.approx(0.5, abs=0.05), "after the 5 already taken"
+
+
+def test_so_reserva_as_vagas_dentro_da_espera_maxima(banco):
+    """At 10 msg/s with 1 s at most: 10 of 25 slots are booked and the instance's next slot
+    moves 1 s; the next batch finds the horizon full and books nothing (no slot is booked to
+    be given back, which would push every dispatcher's sends later for nothing)."""
+    from whatsapp_app.despacho_job import reservar_vagas
+    from whatsapp_app.models import WhatsappInstancia
+    from whatsapp_app.tempo import agora
+
+    agendar(criar_empresa(), 1)
+    with db.sessao() as s:
+        instancia = s.exec(select(WhatsappInstancia)).one()
+    with time_machine.travel(agora(), tick=False):
+        inicio = agora()
+        reserva = reservar_vagas({instancia.id: 25}, 10.0, 1.0)[instancia.id]
+        assert len(reserva.esperas) == 10 and reserva.proxima_s == pytest.approx(1.0)
+        with db.sessao() as s:
+            proximo = s.exec(select(WhatsappInstancia)).one().proximo_envio_em
+        assert (proximo - inicio).total_seconds() == pytest.approx(1.0)
+        cheia = reservar_vagas({instancia.id: 5}, 10.0, 1.0)[instancia.id]
+        assert cheia.esperas == [] and cheia.proxima_s == pytest.approx(1.0)
+        with db.sessao() as s:
+            assert s.exec(select(WhatsappInstancia)).one().proximo_envio_em == proximo
+    with time_machine.travel(inicio + timedelta(seconds=0.5), tick=False):
+        metade = reservar_vagas({instancia.id: 25}, 10.0, 1.0)[instancia.id]
+        assert len(metade.esperas) == 5, "half a second later, half a second of slots is free"
+        assert metade.esperas[0] == pytest.approx(0.5)
+
+
+def test_vagas_de_varias_instancias_numa_reserva(banco):
+    """One reservation for a batch's instances: each instance's slots start from its own next
+    slot, and an instance whose row is gone is left out (its jobs go to the reaper)."""
+    from whatsapp_app.despacho_job import reservar_vagas
+    from whatsapp_app.models import WhatsappInstancia
+
+    agendar(criar_empresa(sufixo="a"), 1)
+    agendar(criar_empresa(sufixo="b"), 1, telefone="+55219876{:05d}")
+    with db.sessao() as s:
+        a, b = sorted(i.id for i in s.exec(select(WhatsappInstancia)))
+    reservar_vagas({a: 3}, 10.0, 60.0)
+    reservas = reservar_vagas({b: 2, a: 2, "sumiu": 4}, 10.0, 60.0)
+    assert set(reservas) == {a, b}
+    assert reservas[a].esperas[0] == pytest.approx(0.3, abs=0.05), "after a's 3 already taken"
+    assert reservas[b].esperas[0] == pytest.approx(0.0, abs=0.05)
+    assert [round(y - x, 3) for x, y in itertools.pairwise(reservas[a].esperas)] == [0.1]
+
+
+def test_reservas_concorrentes_nao_perdem_vagas_nem_travam(banco_postgres):
+    """8 threads, each reserving 40 times over overlapping sets of 5 instances given in random
+    order, beside 4 threads that take key-share locks on the instances in random order (what
+    inserting conversation messages does, through their foreign key): no deadlock (rows are
+    locked in id order, and not against key-share), and no slot is lost: each instance's next
+    slot moved by exactly the slots taken from it."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from whatsapp_app.despacho_job import reservar_vagas
+    from whatsapp_app.models import WhatsappInstancia
+    from whatsapp_app.tempo import agora
+
+    for i in range(5):
+        agendar(criar_empresa(sufixo=f"r{i}"), 1, telefone=f"+55{21 + i}9876{{:05d}}")
+    with db.sessao() as s:
+        ids = [i.id for i in s.exec(select(WhatsappInstancia))]
+    inicio = agora()
+    tomadas: Counter[str] = Counter()
+    trava = threading.Lock()
+
+    def reservar(semente: int) -> None:
+        sorte = random.Random(semente)
+        for _ in range(40):
+            escolhidas = sorte.sample(ids, 3)
+            pedido = {i: sorte.randint(1, 4) for i in escolhidas}
+            reservar_vagas(pedido, 0.5, 1e6)  # 2 s per slot, no cap: every slot asked is taken
+            with trava:
+                tomadas.update(pedido)
+
+    def compartilhar(semente: int) -> None:
+        sorte = random.Random(semente)
+        for _ in range(60):
+            with db.sessao() as s:
+                for id_instancia in sorte.sample(ids, 3):
+                    s.execute(
+                        sa.select(WhatsappInstancia.id)
+                        .where(WhatsappInstancia.id == id_instancia)
+                        .with_for_update(read=True, key_share=True)
+                    )
+
+    with ThreadPoolExecutor(12) as pool:
+        futuros = [pool.submit(reservar, i) for i in range(8)]
+        futuros += [pool.submit(compartilhar, 100 + i) for i in range(4)]
+        for futuro in futuros:
+            futuro.result()
+    with db.sessao() as s:
+        proximos = {i.id: i.proximo_envio_em for i in s.exec(select(WhatsappInstancia))}
+    for id_instancia in ids:
+        segundos = (proximos[id_instancia] - inicio).total_seconds()
+        assert segundos == pytest.approx(2 * tomadas[id_instancia], abs=2), id_instancia
 
 
 def test_claim_retomado_durante_o_envio_nao_e_sobrescrito(banco, monkeypatch):
@@ -303,3 +404,17 @@ def test_numero_lento_so_reserva_o_que_sai_no_prazo(banco, monkeypatch):
     assert len(pendentes) == 4 and all(j.tentativas == 0 for j in pendentes)
     adiados = [j for j in pendentes if j.agendado_para.timestamp() >= inicio.timestamp() + 59]
     assert len(adiados) == 2, "the 2 beyond the booked slots, due once they are used up"
+
+
+def test_vagas_nunca_alem_do_prazo_da_reivindicacao(monkeypatch):
+    """A batch books slots at most 60 s ahead, and never past what a claim may live (the
+    claim's deadline minus the send's timeout): a claim that waited for its slot still ends
+    before the reaper's deadline for every claim."""
+    from whatsapp_app.despacho_job import espera_maxima_vaga_s
+
+    configuracoes.cache_clear()
+    assert espera_maxima_vaga_s() == 60.0, "defaults: 300 s deadline, 30 s timeout"
+    monkeypatch.setenv("PRAZO_REIVINDICACAO_S", "12")
+    monkeypatch.setenv("PROVEDOR_TIMEOUT_S", "10")
+    configuracoes.cache_clear()
+    assert espera_maxima_vaga_s() == 2.0

@@ -59,7 +59,7 @@ def _fabrica_padrao(instancia: WhatsappInstancia) -> ComEstado:
 
 
 def travar_instancia(sessao: Session, id_instancia: str) -> WhatsappInstancia | None:
-    """The active instance row, locked for this transaction (PostgreSQL ``FOR UPDATE``;
+    """The active instance row, locked for this transaction (``db.travada``;
     SQLite already holds the database write lock)."""
     return sessao.exec(
         db.travada(

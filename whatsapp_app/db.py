@@ -68,9 +68,12 @@ _Linha = TypeVar("_Linha")
 
 def travada(consulta: SelectOfScalar[_Linha]) -> SelectOfScalar[_Linha]:
     """``consulta`` with its rows locked until the transaction ends and read fresh, never an
-    identity-map copy. PostgreSQL: ``FOR UPDATE``; SQLite: the transaction already holds the
+    identity-map copy. PostgreSQL: ``FOR NO KEY UPDATE`` (what an UPDATE of non-key columns
+    takes: writers of the row queue up, while an insert elsewhere whose foreign key points at
+    it, say a conversation message of this lead or instance, is not blocked and cannot close a
+    deadlock with the holder); SQLite: the transaction already holds the
     database write lock (BEGIN IMMEDIATE, ``_preparar_sqlite``)."""
-    return consulta.with_for_update().execution_options(populate_existing=True)
+    return consulta.with_for_update(key_share=True).execution_options(populate_existing=True)
 
 
 @contextmanager

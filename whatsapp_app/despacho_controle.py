@@ -100,9 +100,9 @@ def portao() -> threading.BoundedSemaphore:
 class Batimento:
     """While some work runs, a thread calls ``bater`` every ``intervalo`` seconds (default
     BATIMENTO_INTERVALO_S; a heartbeat write), so a dead owner (silent) can be told from a slow
-    one (beating). Used for a round's claims (the reaper reads them) and for a manual
-    dispatch's row (``disparos``). ``imediato``: the first beat goes at once (a round's claims
-    were stamped before their statement ran, which on a loaded machine can take seconds)."""
+    one (beating). Used for a dispatch call's claims (the reaper reads them; each new batch is
+    also beaten at once by ``despacho_lote.Esteira``) and for a manual dispatch's row
+    (``disparos``)."""
 
     def __init__(
         self,
@@ -111,33 +111,20 @@ class Batimento:
         nome: str,
         extra: dict[str, str],
         intervalo: float | None = None,
-        imediato: bool = False,
     ) -> None:
         self._bater_uma_vez = bater
-        self._imediato = imediato
         self._extra = extra
         self._intervalo = intervalo
         self._fim = threading.Event()
-        self._acordar = threading.Event()
         self._thread = threading.Thread(target=self._bater, name=nome, daemon=True)
 
     def _bater(self) -> None:
         intervalo = self._intervalo or configuracoes().batimento_intervalo_s
-        espera = 0.0 if self._imediato else intervalo
-        while True:
-            self._acordar.wait(espera)
-            self._acordar.clear()
-            if self._fim.is_set():
-                return
+        while not self._fim.wait(intervalo):
             try:
                 self._bater_uma_vez()
             except Exception:  # the database may be away for a moment: beat again later
                 _log.warning("batimento falhou", extra=self._extra)
-            espera = intervalo
-
-    def agora(self) -> None:
-        """Beat at once (new claims joined the work), then every interval again."""
-        self._acordar.set()
 
     def __enter__(self) -> Batimento:
         self._thread.start()
@@ -145,5 +132,4 @@ class Batimento:
 
     def __exit__(self, *_: object) -> None:
         self._fim.set()
-        self._acordar.set()
         self._thread.join()

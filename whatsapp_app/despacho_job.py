@@ -6,13 +6,14 @@ drives a claimed batch through them is ``despacho_lote``. Every write goes throu
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from whatsapp_app import contadores, db, metricas
 from whatsapp_app import envio as envio_
@@ -30,44 +31,69 @@ from whatsapp_app.reivindicacao import (
 )
 from whatsapp_app.tempo import agora
 
-ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is released, not awaited
+ESPERA_MAXIMA_VAGA_S = 60.0  # a rate-limit slot further away than this is not booked nor awaited
 
 _log = logger("automacoes")
 _instancia = WhatsappInstancia.__table__  # type: ignore[attr-defined]
 
 
-def reservar_vagas(id_instancia: str, quantidade: int, msgs_por_segundo: float) -> list[float]:
-    """Take the instance's next ``quantidade`` send slots (shared by all processes) in one
-    statement: ``proximo_envio_em = max(now, proximo_envio_em) + n * interval``; seconds to
-    wait for each slot (the i-th at base + i * interval)."""
-    intervalo = timedelta(seconds=1 / msgs_por_segundo)
+def espera_maxima_vaga_s() -> float:
+    """How far ahead a batch books send slots: ESPERA_MAXIMA_VAGA_S, and never later than a
+    claim may live (PRAZO_REIVINDICACAO_S minus the send's own timeout, so a claim that waited
+    for its slot still ends before the deadline the reaper holds every claim to)."""
+    cfg = configuracoes()
+    return min(ESPERA_MAXIMA_VAGA_S, cfg.prazo_reivindicacao_s - cfg.provedor_timeout_s)
+
+
+@dataclass(frozen=True)
+class Reserva:
+    """The send slots taken from one instance for a batch."""
+
+    esperas: list[float]  # seconds to wait for each slot taken (at most the quantity asked)
+    proxima_s: float  # seconds until the instance's first slot not taken: the rest are due then
+
+
+def reservar_vagas(
+    quantidades: Mapping[str, int], msgs_por_segundo: float, espera_maxima_s: float
+) -> dict[str, Reserva]:
+    """Take up to ``quantidades[id]`` next send slots of each instance (shared by all
+    processes) in one transaction, only those within ``espera_maxima_s`` of now: a slot booked
+    and then not used would be lost to every dispatcher, so what does not fit is not booked
+    (the caller gives those jobs back, due at ``proxima_s``). The rows are read locked, in id
+    order (two batches that share instances cannot deadlock; PostgreSQL ``FOR NO KEY UPDATE``,
+    which does not wait for the key-share locks that inserting a conversation message takes
+    on its instance), then written in one statement. An instance whose row is gone is left
+    out."""
+    if not quantidades:
+        return {}
+    passo = 1 / msgs_por_segundo
     momento = agora()
     t = _instancia
+    reservas: dict[str, Reserva] = {}
+    novos: list[dict[str, object]] = []
     with db.sessao() as sessao:
-        if db.eh_postgres(sessao):
-            proximo = sessao.execute(
+        linhas = sessao.execute(
+            sa.select(t.c.id, t.c.proximo_envio_em)
+            .where(t.c.id.in_(sorted(quantidades)))
+            .order_by(t.c.id)
+            .with_for_update(key_share=True)
+        ).all()
+        for id_instancia, proximo in linhas:
+            inicio = max(0.0, (proximo - momento).total_seconds()) if proximo else 0.0
+            cabem = max(0, math.ceil(round((espera_maxima_s - inicio) * msgs_por_segundo, 6)))
+            tomadas = min(quantidades[id_instancia], cabem)
+            fim = inicio + tomadas * passo
+            reservas[id_instancia] = Reserva([inicio + k * passo for k in range(tomadas)], fim)
+            if tomadas:
+                novos.append({"b_id": id_instancia, "b_proximo": momento + timedelta(seconds=fim)})
+        if novos:
+            sessao.execute(
                 sa.update(t)
-                .where(t.c.id == id_instancia)
-                .values(
-                    proximo_envio_em=sa.func.greatest(
-                        sa.cast(momento, t.c.proximo_envio_em.type),
-                        sa.func.coalesce(t.c.proximo_envio_em, momento),
-                    )
-                    + quantidade * intervalo
-                )
-                .returning(t.c.proximo_envio_em)
-            ).scalar_one()
-            base = proximo - quantidade * intervalo
-        else:  # SQLite: the transaction already holds the write lock (BEGIN IMMEDIATE)
-            instancia = sessao.exec(
-                db.travada(select(WhatsappInstancia).where(WhatsappInstancia.id == id_instancia))
-            ).one()
-            base = max(momento, instancia.proximo_envio_em or momento)
-            instancia.proximo_envio_em = base + quantidade * intervalo
-            sessao.add(instancia)
-    inicio = (base - momento).total_seconds()
-    passo = intervalo.total_seconds()
-    return [inicio + i * passo for i in range(quantidade)]
+                .where(t.c.id == sa.bindparam("b_id"))
+                .values(proximo_envio_em=sa.bindparam("b_proximo")),
+                novos,
+            )
+    return reservas
 
 
 def atraso_backoff(tentativas: int) -> float:

@@ -18,7 +18,6 @@ dispatcher's round, ``processar_agendamentos_follow_up_whatsapp``, runs this per
 from __future__ import annotations
 
 import functools
-import math
 import queue
 import threading
 import time
@@ -42,9 +41,9 @@ from whatsapp_app.despacho_controle import (
     vagas_para,
 )
 from whatsapp_app.despacho_job import (
-    ESPERA_MAXIMA_VAGA_S,
     Resultado,
     cancelar,
+    espera_maxima_vaga_s,
     registrar_resultados,
     reservar_vagas,
 )
@@ -193,7 +192,7 @@ class Esteira:
         self.coletor = Coletor(resumo)
         self._trava = threading.Lock()
         self._lotes: dict[str, list[Future[None]]] = {}
-        self._batimento = Batimento(self._bater, nome="batimento", extra={}, imediato=True)
+        self._batimento = Batimento(self._bater, nome="batimento", extra={})
 
     def _bater(self) -> None:
         with self._trava:
@@ -210,7 +209,10 @@ class Esteira:
                 if not all(f.done() for f in futuros) or self.coletor.pendentes(w)
             }
             self._lotes[worker_id] = []
-        self._batimento.agora()  # the claims were stamped before their statement ran
+        try:  # the claims were stamped before their statement ran, which under load takes long
+            bater(worker_id)
+        except Exception:  # the heartbeat thread beats it again
+            _log.warning("batimento falhou", extra={"worker_id": worker_id})
         processar_lote(jobs, worker_id, self)
 
     def submeter(self, worker_id: str, tarefa: Callable[[], None]) -> None:
@@ -296,36 +298,32 @@ def _processar_lote(jobs: list[JobReivindicado], worker_id: str, esteira: Esteir
     registrar_resultados(sem_modelo, worker_id, resumo)
     fila: list[_Pronto] = []
     longe: list[tuple[JobReivindicado, datetime]] = []
-    # Slots are reserved only for what can go out within ESPERA_MAXIMA_VAGA_S at the instance's
-    # rate: a slow number (say 1 msg/s) with a 100-job batch must not book slots it gives back.
+    # Slots are booked only within espera_maxima_vaga_s(): the jobs that do not fit go back,
+    # not an attempt, due when the instance's next free slot comes.
     ritmo = cfg.despacho_msgs_por_segundo
-    cabem = max(1, math.ceil(ESPERA_MAXIMA_VAGA_S * ritmo))
-    for id_instancia, todos in por_instancia.items():
-        grupo, excedentes = todos[:cabem], todos[cabem:]
-        momento = agora()
-        longe.extend(
-            (job, momento + timedelta(seconds=cabem / ritmo)) for job, _c, _e in excedentes
-        )
-        try:
-            esperas = reservar_vagas(id_instancia, len(grupo), ritmo)
-        except Exception:  # this instance's claims are left to the reaper, not the others'
-            _log.exception(
-                "falha ao processar agendamento",
+    reservas = reservar_vagas(
+        {i: len(g) for i, g in por_instancia.items()}, ritmo, espera_maxima_vaga_s()
+    )
+    relogio, momento = time.monotonic(), agora()
+    for id_instancia, grupo in por_instancia.items():
+        reserva = reservas.get(id_instancia)
+        if reserva is None:  # the instance's row is gone: its claims are left to the reaper
+            _log.error(
+                "falha ao processar agendamento: instância ausente",
                 extra={"worker_id": worker_id, "ids_agendamento": [j.id for j, _c, _e in grupo]},
             )
             continue
-        relogio, momento = time.monotonic(), agora()
-        for (job, contexto, envio), espera in zip(grupo, esperas, strict=True):
-            if espera > ESPERA_MAXIMA_VAGA_S:
-                longe.append((job, momento + timedelta(seconds=espera)))
+        for k, (job, contexto, envio) in enumerate(grupo):
+            if k < len(reserva.esperas):
+                fila.append(_Pronto(job, contexto, envio, relogio + reserva.esperas[k]))
             else:
-                fila.append(_Pronto(job, contexto, envio, relogio + espera))
+                longe.append((job, momento + timedelta(seconds=reserva.proxima_s)))
     liberar_lote(longe, worker_id)
     fila.sort(key=lambda p: p.prazo)
     # Sends marked and not done, sized from the rate this batch may go out at and the
     # measured latency (``vagas_para``).
-    ritmo = len({p.contexto.instancia.id for p in fila}) * cfg.despacho_msgs_por_segundo
-    esteira.vagas.ajustar(vagas_para(ritmo, len(fila), ADIANTAMENTO_S))
+    ritmo_lote = len({p.contexto.instancia.id for p in fila}) * ritmo
+    esteira.vagas.ajustar(vagas_para(ritmo_lote, len(fila), ADIANTAMENTO_S))
     _enviar(deque(fila), worker_id, esteira)
 
 

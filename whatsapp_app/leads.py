@@ -148,7 +148,9 @@ class ResultadoMovimento:
         return asdict(self)
 
 
-# PostgreSQL: lock + checks + update + history in one round trip. The FOR UPDATE in ``alvo``
+# PostgreSQL: lock + checks + update + history in one round trip. The row lock in ``alvo`` (FOR
+# NO KEY UPDATE, as ``db.travada``: the foreign-key checks of inserts that point at the lead,
+# its new jobs or a dispatcher's conversation messages, do not wait for it)
 # returns the lead's latest version, while the other scans of the statement see its snapshot,
 # taken before any wait for the lock: when the two versions differ (a concurrent move committed
 # meanwhile) nothing is written (``versao_atual`` false) and the statement runs again, now with
@@ -158,7 +160,7 @@ _MOVER_PG = sa.text(
 WITH alvo AS (
     SELECT id, id_estagio, optout_em, xmin AS versao FROM lead
     WHERE id = :id_lead AND id_empresa = :id_empresa
-    FOR UPDATE
+    FOR NO KEY UPDATE
 ), lido AS (
     SELECT xmin AS versao FROM lead WHERE id = :id_lead
 ), destino AS (
