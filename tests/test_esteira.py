@@ -53,6 +53,12 @@ def _jobs() -> list[WhatsappAutomacaoAgendamento]:
         return list(s.exec(select(WhatsappAutomacaoAgendamento)).all())
 
 
+def _configurar(monkeypatch: pytest.MonkeyPatch, **valores: object) -> None:
+    for chave, valor in valores.items():
+        monkeypatch.setenv(chave.upper(), str(valor))
+    configuracoes.cache_clear()
+
+
 def _por_dono() -> Counter[str | None]:
     return Counter(j.claimed_by for j in _jobs() if j.status == "PROCESSANDO")
 
@@ -60,10 +66,7 @@ def _por_dono() -> Counter[str | None]:
 def test_o_proximo_lote_e_reivindicado_com_o_anterior_em_voo(banco, monkeypatch):
     """Batches of 5: while every send of the first is still at the provider, the second batch
     is already claimed (its own owner); released, all 12 jobs go out once each, in 3 batches."""
-    monkeypatch.setenv("DESPACHO_LOTE", "5")
-    monkeypatch.setenv("DESPACHO_MSGS_POR_SEGUNDO", "80")
-    monkeypatch.setenv("DESPACHO_CONCORRENCIA", "8")
-    configuracoes.cache_clear()
+    _configurar(monkeypatch, despacho_lote=5, despacho_msgs_por_segundo=80, despacho_concorrencia=8)
     agendar(criar_empresa(), 12)
     provedor = ProvedorRetido()
     resumo: dict[str, int] = {}
@@ -96,10 +99,7 @@ def test_o_proximo_lote_e_reivindicado_com_o_anterior_em_voo(banco, monkeypatch)
 
 def test_o_batimento_cobre_todos_os_lotes_em_voo(banco, monkeypatch):
     """Two batches of one call hold claims at once: the heartbeat refreshes both."""
-    monkeypatch.setenv("DESPACHO_LOTE", "3")
-    monkeypatch.setenv("DESPACHO_CONCORRENCIA", "8")
-    monkeypatch.setenv("BATIMENTO_INTERVALO_S", "0.2")
-    configuracoes.cache_clear()
+    _configurar(monkeypatch, despacho_lote=3, despacho_concorrencia=8, batimento_intervalo_s=0.2)
     agendar(criar_empresa(), 6)
     provedor = ProvedorRetido()
     execucao = threading.Thread(
@@ -134,8 +134,7 @@ def test_o_batimento_cobre_todos_os_lotes_em_voo(banco, monkeypatch):
 
 def test_sem_continuo_um_lote_so(banco, monkeypatch):
     """The HTTP endpoints' call (no ``continuo``) claims one batch and returns."""
-    monkeypatch.setenv("DESPACHO_LOTE", "4")
-    configuracoes.cache_clear()
+    _configurar(monkeypatch, despacho_lote=4)
     agendar(criar_empresa(), 10)
     provedor = ProvedorRetido()
     provedor.liberar.set()
@@ -147,8 +146,7 @@ def test_sem_continuo_um_lote_so(banco, monkeypatch):
 def test_vagas_seguem_o_ritmo_e_a_latencia(monkeypatch):
     """Little's law: rate x latency (with headroom) in flight, plus the sends marked ahead of
     their slot; bounded by the work at hand and by twice DESPACHO_CONCORRENCIA."""
-    monkeypatch.setenv("DESPACHO_CONCORRENCIA", "32")
-    configuracoes.cache_clear()
+    _configurar(monkeypatch, despacho_concorrencia=32)
     for _ in range(200):  # the moving average settles on what the provider takes
         despacho_controle.observar_latencia(0.1)
     assert despacho_controle.latencia_media_s() == pytest.approx(0.1)
