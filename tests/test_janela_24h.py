@@ -17,7 +17,7 @@ import time_machine
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
-from tests.factories import criar_automacao, criar_empresa, criar_lead, mover
+from tests.factories import comandos_sql, criar_automacao, criar_empresa, criar_lead, mover
 from tests.providers.falso import Resposta, ServidorFalso, servidor_falso
 from tests.test_conversa import jobs_do_lead, ler_lead, mensagens
 from tests.test_webhooks import APP_SECRET, VERIFY_TOKEN, assinar, instancia
@@ -180,6 +180,32 @@ def test_fora_da_janela_sai_o_modelo_como_a_meta_documenta(cliente, graph, cenar
     [saida] = [m for m in mensagens() if m.direcao == "saida"]
     assert saida.texto == "Olá Maria, aqui é da Empresa Teste. Podemos continuar?"
     assert (saida.id_agendamento, saida.id_whatsapp_instancia) == (job.id, id_instancia)
+
+
+def test_um_lote_le_as_janelas_numa_consulta(cliente, graph, cenario) -> None:
+    """Three leads in one batch: the one who wrote 23 h ago gets the text, the one who wrote
+    47 h ago and the one who never wrote get the template; their windows are read in one
+    query, not one per job."""
+    empresa, _id_instancia, maria = cenario
+    joao = criar_lead(empresa, nome="João Souza", telefone="+5511987650001")
+    ana = criar_lead(empresa, nome="Ana Lima", telefone="+5511987650002")
+    with time_machine.travel(T0 - timedelta(days=1), tick=False):
+        antiga = mensagem_meta(de="5511987650001", wamid="wamid.JOAO")
+        assert entregar(cliente, [antiga]).status_code == 200
+    with time_machine.travel(T0 + timedelta(hours=23), tick=False):
+        for lead in (maria, joao, ana):
+            mover(empresa, lead, 1)
+        with comandos_sql() as comandos:
+            resumo = processar_agendamentos_follow_up_whatsapp()
+    assert resumo["sent"] == 3, resumo
+    janelas = [c for c in comandos if c.startswith("SELECT") and "max(" in c.lower()]
+    assert len(janelas) == 1 and "whatsapp_mensagem" in janelas[0]
+    tipos = {p.json["to"]: p.json["type"] for p in graph.recebidas("POST", CAMINHO)}
+    assert tipos == {
+        "5511987654321": "text",
+        "5511987650001": "template",
+        "5511987650002": "template",
+    }
 
 
 def test_fora_da_janela_sem_modelo_e_erro_sem_chamar_a_meta(cliente, graph, cenario) -> None:

@@ -1,7 +1,8 @@
 """A claimed batch, from the checks at send time to its recorded outcomes, in groups (the
 dispatcher's round, ``processar_agendamentos_follow_up_whatsapp``, runs this per batch).
 
-- one query loads every job's context (``envio.consultar_contextos``);
+- one query loads every job's context (``envio.consultar_contextos``), one more the Cloud API
+  24-hour windows of the batch (``envio.janelas_de_atendimento``);
 - the jobs refused (opt-out, reply), outside the sending window or without a template are
   written in one statement per group;
 - each instance's rate-limit slots for the whole group are reserved in one statement;
@@ -256,6 +257,7 @@ def _processar_lote(jobs: list[JobReivindicado], worker_id: str, esteira: Esteir
         return
     with db.sessao() as sessao:
         contextos = envio_.consultar_contextos(sessao, {job.id: job.id_empresa for job in jobs})
+    janelas = envio_.janelas_de_atendimento(contextos.values())
     momento = agora()
     recusados: list[tuple[JobReivindicado, str]] = []
     adiados: list[tuple[JobReivindicado, datetime]] = []
@@ -277,7 +279,7 @@ def _processar_lote(jobs: list[JobReivindicado], worker_id: str, esteira: Esteir
             adiados.append((job, proxima_abertura(momento, contexto.janela, contexto.fuso_horario)))
             continue
         try:
-            envio = envio_.preparar_envio(contexto)
+            envio = envio_.preparar_envio(contexto, janelas)
         except Exception:
             _log.exception(
                 "falha ao processar agendamento",

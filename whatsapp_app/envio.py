@@ -12,7 +12,7 @@ The dispatcher (``whatsapp_automations``) owns claiming and status writes; this 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -192,15 +192,31 @@ class Envio:
     modelo: dict[str, Any] | None = None  # {"nome", "idioma", "parametros": [...]}
 
 
-def preparar_envio(contexto: ContextoEnvio) -> Envio | None:
-    """Text inside the Cloud API's 24-hour window (or on providers without one), the step's
-    template outside it; None when outside with no template (an ERRO, Meta is not called)."""
+def janelas_de_atendimento(
+    contextos: Iterable[ContextoEnvio],
+) -> dict[tuple[str, str], datetime]:
+    """The start of the 24-hour window (the lead's last message) of every Cloud API context
+    of a batch, in one query: (lead, instance) -> moment; ``preparar_envio`` reads it."""
+    pares = {
+        (c.id_lead, c.instancia.id)
+        for c in contextos
+        if c.instancia.provider == ProvedorTipo.CLOUD_API.value
+    }
+    if not pares:
+        return {}
+    with db.sessao() as sessao:
+        return mensagens.ultimas_entradas(sessao, pares)
+
+
+def preparar_envio(
+    contexto: ContextoEnvio, janelas: Mapping[tuple[str, str], datetime]
+) -> Envio | None:
+    """Text inside the Cloud API's 24-hour window (``janelas``: ``janelas_de_atendimento``;
+    or on providers without one), the step's template outside it; None when outside with no
+    template (an ERRO, Meta is not called)."""
     if contexto.instancia.provider != ProvedorTipo.CLOUD_API.value:
         return Envio(contexto.texto)
-    with db.sessao() as sessao:
-        ultima = mensagens.ultima_entrada(
-            sessao, id_lead=contexto.id_lead, id_whatsapp_instancia=contexto.instancia.id
-        )
+    ultima = janelas.get((contexto.id_lead, contexto.instancia.id))
     if mensagens.janela_aberta(ultima):
         return Envio(contexto.texto)
     if not contexto.modelo or not contexto.modelo.get("nome"):

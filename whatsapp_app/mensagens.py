@@ -6,6 +6,7 @@ DO NOTHING, so a webhook delivered twice, or a send recorded by two paths, store
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,18 +34,26 @@ def inserir_mensagem(sessao: Session, **valores: Any) -> str | None:
     return resultado[0] if resultado else None
 
 
-def ultima_entrada(sessao: Session, *, id_lead: str, id_whatsapp_instancia: str) -> datetime | None:
-    """The lead's last message to this instance (the start of its 24-hour window)."""
+def ultimas_entradas(
+    sessao: Session, pares: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], datetime]:
+    """Each (lead, instance)'s last message to that instance (the start of its 24-hour
+    window), for many pairs in one query; a pair that never wrote is left out."""
+    procurados = set(pares)
+    if not procurados:
+        return {}
     t = _mensagem
     # max() keeps the column's type, so the value comes back timezone-aware on both engines.
-    valor: datetime | None = sessao.execute(
-        sa.select(sa.func.max(t.c.momento)).where(
-            t.c.id_whatsapp_instancia == id_whatsapp_instancia,
+    linhas = sessao.execute(
+        sa.select(t.c.id_lead, t.c.id_whatsapp_instancia, sa.func.max(t.c.momento))
+        .where(
             t.c.direcao == DirecaoMensagem.ENTRADA.value,
-            t.c.id_lead == id_lead,
+            t.c.id_lead.in_({lead for lead, _i in procurados}),
+            t.c.id_whatsapp_instancia.in_({instancia for _l, instancia in procurados}),
         )
-    ).scalar()
-    return valor
+        .group_by(t.c.id_lead, t.c.id_whatsapp_instancia)
+    ).all()
+    return {(lead, inst): momento for lead, inst, momento in linhas if (lead, inst) in procurados}
 
 
 def janela_aberta(ultima: datetime | None, momento: datetime | None = None) -> bool:
