@@ -209,3 +209,18 @@ def test_linha_sem_dados_da_fila_ainda_traduz_o_erro() -> None:
     assert linha["etapa"] == "Etapa removida" and linha["mensagem"] == ""
     assert linha["erro"] == "O provedor demorou demais para responder."
     assert linha["marcavel"] and linha["reenviavel"] and not linha["cancelavel"]
+
+
+def test_linha_do_tempo_em_ordem_de_horario_e_de_etapa() -> None:
+    """Steps due at the same moment (a 0-minute step held for the sending window's opening,
+    the next step due then too) show in step order; otherwise by due time."""
+    from whatsapp_app.modules.leads.dados_gaveta import em_ordem_do_tempo
+
+    etapas = {"e1": (1, "A"), "e2": (2, "A"), "e3": (3, "A")}
+    jobs = [
+        {"id": "c", "id_etapa": "e3", "agendado_para": "2026-12-03T11:00:00Z"},
+        {"id": "b", "id_etapa": "e2", "agendado_para": "2026-12-02T11:00:00Z"},
+        {"id": "a", "id_etapa": "e1", "agendado_para": "2026-12-02T11:00:00.000000Z"},
+        {"id": "z", "id_etapa": "e3", "agendado_para": "2026-12-02T10:59:59.5Z"},
+    ]
+    assert [j["id"] for j in em_ordem_do_tempo(jobs, etapas)] == ["z", "a", "b", "c"]

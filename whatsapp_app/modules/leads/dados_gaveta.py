@@ -161,6 +161,21 @@ def bolhas(
     return linhas
 
 
+def em_ordem_do_tempo(
+    jobs: list[dict[str, Any]], etapas: dict[str, tuple[int, str]]
+) -> list[dict[str, Any]]:
+    """The timeline's order: by due time, and steps due at the same moment (say, a 0-minute
+    step held for the sending window's opening, with the next step due then too) in step
+    order."""
+    return sorted(
+        jobs,
+        key=lambda j: (
+            datetime.fromisoformat(j["agendado_para"]),
+            etapas.get(j["id_etapa"], (0, ""))[0],
+        ),
+    )
+
+
 def linha_agendamento(
     job: dict[str, Any],
     etapas: dict[str, tuple[int, str]],
@@ -261,6 +276,7 @@ def ler_gaveta(*, id_empresa: str, id_lead: str, marcar_lida: bool = False) -> G
                 s, id_empresa=id_empresa, id_lead=id_lead, limite=LIMITE_CONVERSA
             )
         ]
+    jobs = em_ordem_do_tempo(jobs, etapas)
     linhas = [linha_agendamento(job, etapas, zona, da_fila.get(job["id"])) for job in jobs]
     origens = {
         linha["id"]: " · ".join(p for p in (linha["etapa"], linha["automacao"]) if p)
