@@ -292,7 +292,6 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
     in-app scheduler dispatches (SIGKILLed as a whole process group, restarted at once)."""
     from whatsapp_app.config import configuracoes
     from whatsapp_app.recuperacao import recuperar_reivindicacoes_vencidas
-    from whatsapp_app.tempo import agora
 
     n = N_JOBS
     rng = random.Random(SEMENTE)
@@ -356,16 +355,21 @@ def test_caos_sigkill_e_falhas_nao_duplicam_nem_perdem(banco, tmp_path, monkeypa
                 # claimed again and not started. Still owed: the next fleet sends them.
                 frota.iniciar()
                 continue
+
+            # The reaper takes a claim back once it is silent past the deadline, and a started
+            # send only once no provider call can still be running (envio_iniciado_em +
+            # PROVEDOR_TIMEOUT_S): run it until no claim is left.
+            def _recuperar_orfaos() -> bool:
+                recuperados.update(recuperar_reivindicacoes_vencidas())
+                return not contar_status().get("PROCESSANDO", 0)
+
             esperar(
-                lambda: all(
-                    j["claimed_at"] < agora() - timedelta(seconds=PRAZO_S)
-                    for j in linhas_jobs()
-                    if j["status"] == "PROCESSANDO"
-                ),
-                limite_s=PRAZO_S + 10,
-                oque="as reivindicações órfãs vencerem",
+                _recuperar_orfaos,
+                limite_s=PRAZO_S + PROVEDOR_TIMEOUT_S + 10,
+                intervalo_s=0.25,
+                oque="o reaper recuperar as reivindicações órfãs",
+                diagnostico=contar_status,
             )
-            recuperados.update(recuperar_reivindicacoes_vencidas())
             if contar_status().get("PENDENTE", 0) == 0:
                 break
             frota.iniciar()  # fresh workers for what the reaper gave back
