@@ -51,7 +51,6 @@ from whatsapp_app.despacho_job import (
 from whatsapp_app.envio import ERRO_FORA_DA_JANELA_SEM_MODELO, ContextoEnvio, Envio
 from whatsapp_app.janela import dentro_da_janela, proxima_abertura
 from whatsapp_app.logs import logger
-from whatsapp_app.models import StatusAgendamento
 from whatsapp_app.providers.base import Desfecho, ResultadoEnvio
 from whatsapp_app.reivindicacao import (
     JobReivindicado,
@@ -364,11 +363,12 @@ def _enviar_um(p: _Pronto, marcado_em: float, worker_id: str, esteira: Esteira) 
     try:
         espera = p.prazo - time.monotonic()
         if (espera > 0 and aguardar_vaga(espera, parar)) or parar():
-            _devolver_marcado(job, worker_id)  # stopping: the slot is lost, the job is not
+            # stopping: the mark cleared, the claim given back; the slot is lost, the job is not
+            liberar_lote([(job, job.agendado_para)], worker_id)
             return
         with portao():  # the send's clock starts once it may really go out
             if parar():
-                _devolver_marcado(job, worker_id)
+                liberar_lote([(job, job.agendado_para)], worker_id)
                 return
             if time.monotonic() - marcado_em > REMARCAR_APOS_S and not finalizar(
                 job.id, worker_id, envio_iniciado_em=agora()
@@ -397,19 +397,3 @@ def _enviar_um(p: _Pronto, marcado_em: float, worker_id: str, esteira: Esteira) 
         )
     finally:
         esteira.vagas.devolver()
-
-
-def _devolver_marcado(job: JobReivindicado, worker_id: str) -> bool:
-    """A job marked started whose send did not begin: the mark cleared and the claim given back
-    in one conditional write."""
-    return finalizar(
-        job.id,
-        worker_id,
-        status=StatusAgendamento.PENDENTE.value,
-        agendado_para=job.agendado_para,
-        tentativas=job.tentativas - 1,
-        claimed_by=None,
-        claimed_at=None,
-        batimento_em=None,
-        envio_iniciado_em=None,
-    )

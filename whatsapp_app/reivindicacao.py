@@ -202,20 +202,6 @@ def finalizar(
         return gravado
 
 
-def liberar(job: JobReivindicado, worker_id: str, quando: datetime) -> bool:
-    """Give a claim back untouched (not an attempt): PROCESSANDO → PENDENTE at ``quando``."""
-    return finalizar(
-        job.id,
-        worker_id,
-        status=StatusAgendamento.PENDENTE.value,
-        agendado_para=quando,
-        tentativas=job.tentativas - 1,
-        claimed_by=None,
-        claimed_at=None,
-        batimento_em=None,
-    )
-
-
 def finalizar_lote(
     sessao: Session,
     worker_id: str,
@@ -308,7 +294,9 @@ def marcar_iniciados(ids: list[str], worker_id: str) -> set[str]:
 
 
 def liberar_lote(devolver: list[tuple[JobReivindicado, datetime]], worker_id: str) -> set[str]:
-    """``liberar`` for many claims in one statement (each back at its own moment)."""
+    """Give claims back untouched (not an attempt), each due at its own moment, in one
+    conditional statement: PROCESSANDO → PENDENTE, the claim, heartbeat and started mark
+    cleared (a job marked started whose send did not begin goes back this way too)."""
     return finalizar_grupo(
         worker_id,
         {
